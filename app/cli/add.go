@@ -1,0 +1,175 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net/url"
+	"strings"
+
+	"github.com/feedkey/feedkey/app/config"
+	"github.com/feedkey/feedkey/auth/feed"
+	"github.com/feedkey/feedkey/auth/store"
+)
+
+// maxToken bounds what add reads from stdin; real tokens are far smaller.
+const maxToken = 64 << 10
+
+type addOptions struct {
+	URL      string
+	Kind     feed.Kind
+	Name     string
+	Username string
+}
+
+func runAdd(ctx context.Context, env *Env, args []string) error {
+	var opts addOptions
+	fs := flag.NewFlagSet("add", flag.ContinueOnError)
+	kind := fs.String("kind", "", "feed kind: token")
+	fs.StringVar(&opts.Name, "name", "", "feed id (default: derived from the URL)")
+	fs.StringVar(&opts.Username, "username", "", "user name to present (token feeds; default __token__)")
+	pos, err := parseFlags(fs, args)
+	if err != nil {
+		return err
+	}
+	if err := exactArgs("add", pos, "URL"); err != nil {
+		return err
+	}
+	opts.URL, opts.Kind = pos[0], feed.Kind(*kind)
+	return add(ctx, env, opts)
+}
+
+func add(ctx context.Context, env *Env, opts addOptions) error {
+	normalized, urlUser, err := feed.NormalizeURL(opts.URL)
+	if err != nil {
+		return err
+	}
+	u, _ := url.Parse(normalized)
+	switch opts.Kind {
+	case feed.Token:
+	case "":
+		return usagef("add: cannot tell what kind of feed %s is: pass --kind token", normalized)
+	case feed.Azure, feed.Posit:
+		return usagef("add: --kind %s: sign-in for %s feeds is not in this version of feedkey; use --kind token with a personal access token", opts.Kind, opts.Kind)
+	default:
+		return usagef("add: unknown --kind %q (want token)", opts.Kind)
+	}
+	cfg, err := config.Load(env.ConfigPath)
+	if err != nil {
+		return err
+	}
+	f := feed.Feed{Kind: opts.Kind, URL: normalized, Username: opts.Username}
+	if f.Username == "" {
+		f.Username = urlUser
+	}
+	if f.Username == "" {
+		f.Username = feed.TokenUsername
+	}
+	existing, update := sameFeed(cfg, f)
+	switch {
+	case update:
+		f = existing
+	case opts.Name != "":
+		if !feed.ValidID(opts.Name) {
+			return usagef("add: --name %q: use lower-case letters, digits, '.', '_' or '-'", opts.Name)
+		}
+		f.ID = opts.Name
+	default:
+		f.ID = freeID(cfg, feed.Slug(u.Hostname()+"-"+firstSegment(u)))
+	}
+	if err := f.Validate(cfg.Trust); err != nil {
+		return err
+	}
+	token, err := readToken(env, normalized)
+	if err != nil {
+		return err
+	}
+	id := f.CredentialID(cfg.Trust)
+	st := store.New(env.Keychain)
+	if err := st.Save(ctx, id, store.Credential{Kind: string(f.Kind), Username: f.Username, Secret: token}); err != nil {
+		return fmt.Errorf("store token for %s: %w", f.ID, err)
+	}
+	if update {
+		fmt.Fprintf(env.Out, "Updated the token of feed %s.\n", f.ID)
+		return nil
+	}
+	if err := config.AddFeed(env.ConfigPath, f); err != nil {
+		// Nothing may be left half-done: drop the token we just stored.
+		if derr := st.Delete(ctx, id); derr != nil {
+			return fmt.Errorf("%w (and removing the stored token failed: %v)", err, derr)
+		}
+		return err
+	}
+	fmt.Fprintf(env.Out, "Added feed %s for %s.\n", f.ID, normalized)
+	fmt.Fprintf(env.Out, "Try: pip install --keyring-provider subprocess --index-url %s PACKAGE\n", withUser(u, f.Username))
+	return nil
+}
+
+// sameFeed finds a configured static feed with the same URL: adding it again
+// replaces its token.
+func sameFeed(cfg *config.Config, f feed.Feed) (feed.Feed, bool) {
+	for _, g := range cfg.Feeds {
+		if g.Kind == f.Kind && g.URL == f.URL {
+			return g, true
+		}
+	}
+	return feed.Feed{}, false
+}
+
+func freeID(cfg *config.Config, base string) string {
+	id := base
+	for i := 2; ; i++ {
+		if _, taken := cfg.Feed(id); !taken {
+			return id
+		}
+		id = fmt.Sprintf("%s-%d", base, i)
+	}
+}
+
+func firstSegment(u *url.URL) string {
+	seg, _, _ := strings.Cut(strings.TrimPrefix(u.Path, "/"), "/")
+	if seg == "simple" {
+		return ""
+	}
+	return seg
+}
+
+func withUser(u *url.URL, user string) string {
+	c := *u
+	c.User = url.User(user)
+	return c.String()
+}
+
+// readToken reads the token from stdin: hidden at a terminal, else the
+// whole input with surrounding white space removed. It never comes from argv,
+// where other users could read it in the process list.
+func readToken(env *Env, forURL string) (string, error) {
+	var token string
+	if env.InTTY && env.ReadSecret != nil {
+		fmt.Fprintf(env.Err, "Token for %s: ", forURL)
+		t, err := env.ReadSecret()
+		if err != nil {
+			return "", fmt.Errorf("read token: %w", err)
+		}
+		token = t
+	} else {
+		b, err := io.ReadAll(io.LimitReader(env.In, maxToken+1))
+		if err != nil {
+			return "", fmt.Errorf("read token from stdin: %w", err)
+		}
+		if len(b) > maxToken {
+			return "", errors.New("token on stdin is larger than 64 KiB: nothing changed")
+		}
+		token = string(b)
+	}
+	token = strings.TrimSpace(token)
+	if token == "" {
+		return "", errors.New("no token on stdin: pipe it in, e.g. `feedkey add URL --kind token < token.txt`; nothing changed")
+	}
+	if strings.ContainsAny(token, "\r\n") {
+		return "", errors.New("the token on stdin spans several lines: nothing changed")
+	}
+	return token, nil
+}

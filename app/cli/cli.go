@@ -1,0 +1,177 @@
+// Package cli implements feedkey's command line: one file per verb, each an
+// options struct and a run function that tests call without flag parsing.
+package cli
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"strings"
+	"time"
+
+	"github.com/feedkey/feedkey/app/config"
+	"github.com/feedkey/feedkey/auth/store"
+)
+
+// Env holds what a command touches outside its arguments. [System] returns
+// the real one; tests fill in buffers, a temporary config and a keychain.
+type Env struct {
+	In       io.Reader
+	Out, Err io.Writer
+	// InTTY reports whether In is a terminal (prompts then hide input).
+	InTTY bool
+	// ReadSecret reads a line from the terminal without echo; used when InTTY.
+	ReadSecret func() (string, error)
+
+	ConfigPath string
+	Keychain   store.Keychain
+	// Executable is the path of the running feedkey binary; the helper is
+	// looked for beside it.
+	Executable string
+	Getenv     func(string) string
+	LookPath   func(string) (string, error)
+	Now        func() time.Time
+}
+
+// System returns the Env of the real process.
+func System() (*Env, error) {
+	path, err := config.Path()
+	if err != nil {
+		return nil, err
+	}
+	exe, _ := os.Executable()
+	return &Env{
+		In:         os.Stdin,
+		Out:        os.Stdout,
+		Err:        os.Stderr,
+		InTTY:      isTerminal(os.Stdin),
+		ReadSecret: readSecretTTY,
+		ConfigPath: path,
+		Keychain:   store.OS{},
+		Executable: exe,
+		Getenv:     os.Getenv,
+		LookPath:   exec.LookPath,
+		Now:        time.Now,
+	}, nil
+}
+
+// usageError is bad command-line usage: exit code 2.
+type usageError struct{ msg string }
+
+func (e *usageError) Error() string { return e.msg }
+
+func usagef(format string, a ...any) error { return &usageError{fmt.Sprintf(format, a...)} }
+
+// errSilent reports failure whose explanation was already printed.
+var errSilent = errors.New("")
+
+type command struct {
+	name, args, summary string
+	run                 func(ctx context.Context, env *Env, args []string) error
+}
+
+func commands() []command {
+	return []command{
+		{"add", "URL [--kind token] [--name ID] [--username USER]", "add a feed; a token is read from stdin", runAdd},
+		{"status", "[--json]", "show feeds and their credentials (never secrets)", runStatus},
+		{"token", "URL [--json]", "print the credential for URL, as the keyring helper would", runToken},
+		{"logout", "FEED", "remove a feed's credential from the keychain", runLogout},
+		{"remove", "FEED", "remove a feed from the config and its credential from the keychain", runRemove},
+		{"doctor", "", "check the keychain, the config and which keyring pip will run", runDoctor},
+		{"install-helper", "[--dir DIR] [--force]", "put the helper on PATH as `keyring`", runInstallHelper},
+	}
+}
+
+// Main runs feedkey with argv (without the program name) and returns the
+// exit code: 0 success, 1 failure, 2 bad usage.
+func Main(ctx context.Context, argv []string, env *Env) int {
+	err := dispatch(ctx, env, argv)
+	var ue *usageError
+	switch {
+	case err == nil:
+		return 0
+	case errors.Is(err, flag.ErrHelp):
+		return 0
+	case errors.As(err, &ue):
+		fmt.Fprintf(env.Err, "feedkey: %s\nRun 'feedkey help' for usage.\n", ue.msg)
+		return 2
+	case errors.Is(err, errSilent):
+		return 1
+	}
+	fmt.Fprintf(env.Err, "feedkey: %s\n", oneLine(err.Error()))
+	return 1
+}
+
+func dispatch(ctx context.Context, env *Env, argv []string) error {
+	if len(argv) == 0 {
+		// The tray arrives with a later version; until then, show status.
+		return runStatus(ctx, env, nil)
+	}
+	name := argv[0]
+	switch name {
+	case "help", "-h", "--help":
+		printHelp(env.Out)
+		return nil
+	}
+	for _, c := range commands() {
+		if c.name == name {
+			return c.run(ctx, env, argv[1:])
+		}
+	}
+	return usagef("unknown command %q", name)
+}
+
+func printHelp(w io.Writer) {
+	fmt.Fprintln(w, "feedkey signs you in to private Python package feeds and keeps the tokens fresh.")
+	fmt.Fprintln(w, "\nUsage:")
+	for _, c := range commands() {
+		fmt.Fprintf(w, "  feedkey %s %s\n      %s\n", c.name, c.args, c.summary)
+	}
+}
+
+// parseFlags parses flags that may appear before, between or after the
+// positional arguments, and returns the positionals.
+func parseFlags(fs *flag.FlagSet, args []string) ([]string, error) {
+	fs.SetOutput(io.Discard)
+	var pos []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				return nil, err
+			}
+			return nil, usagef("%s: %v", fs.Name(), err)
+		}
+		rest := fs.Args()
+		if len(rest) == 0 {
+			return pos, nil
+		}
+		// flag stops at the first positional (or consumes "--"): take it
+		// and go on parsing what follows.
+		if len(rest) < len(args) && args[len(args)-len(rest)-1] == "--" {
+			return append(pos, rest...), nil
+		}
+		pos = append(pos, rest[0])
+		args = rest[1:]
+	}
+}
+
+// exactArgs checks the number of positionals.
+func exactArgs(cmd string, pos []string, names ...string) error {
+	if len(pos) < len(names) {
+		return usagef("%s: missing %s", cmd, strings.Join(names[len(pos):], " "))
+	}
+	if len(pos) > len(names) {
+		return usagef("%s: unexpected argument %q", cmd, pos[len(names)])
+	}
+	return nil
+}
+
+// oneLine keeps an error to a single line: messages from servers or
+// libraries sometimes carry newlines.
+func oneLine(s string) string {
+	return strings.Join(strings.Fields(s), " ")
+}

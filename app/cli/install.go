@@ -1,0 +1,141 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+)
+
+type installOptions struct {
+	Dir   string
+	Force bool
+}
+
+func runInstallHelper(ctx context.Context, env *Env, args []string) error {
+	var opts installOptions
+	fs := flag.NewFlagSet("install-helper", flag.ContinueOnError)
+	fs.StringVar(&opts.Dir, "dir", "", "directory on PATH to install into (default ~/.local/bin; Windows %LOCALAPPDATA%\\feedkey\\bin)")
+	fs.BoolVar(&opts.Force, "force", false, "replace a `keyring` that is not feedkey's")
+	pos, err := parseFlags(fs, args)
+	if err != nil {
+		return err
+	}
+	if err := exactArgs("install-helper", pos); err != nil {
+		return err
+	}
+	return installHelper(ctx, env, opts)
+}
+
+func installHelper(ctx context.Context, env *Env, opts installOptions) error {
+	src, err := findHelper(env)
+	if err != nil {
+		return err
+	}
+	dir := opts.Dir
+	if dir == "" {
+		if dir, err = defaultBinDir(env); err != nil {
+			return err
+		}
+	}
+	if dir, err = filepath.Abs(dir); err != nil {
+		return err
+	}
+	if venv := env.Getenv("VIRTUAL_ENV"); venv != "" && within(dir, venv) {
+		return fmt.Errorf("%s is inside the active virtual environment, where pip ignores a keyring: choose a directory outside it", dir)
+	}
+	if _, err := os.Stat(filepath.Join(filepath.Dir(dir), "pyvenv.cfg")); err == nil {
+		return fmt.Errorf("%s belongs to a Python virtual environment, where pip ignores a keyring: choose a directory outside it", dir)
+	}
+	dst := filepath.Join(dir, helperCommand())
+	if _, err := os.Stat(dst); err == nil && !opts.Force && !isHelper(ctx, dst) {
+		return fmt.Errorf("%s exists and is not feedkey's helper (a Python keyring?): pass --force to replace it", dst)
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("install helper: %w", err)
+	}
+	if err := copyExecutable(src, dst); err != nil {
+		return fmt.Errorf("install helper: %w", err)
+	}
+	fmt.Fprintf(env.Out, "Installed %s as %s.\n", src, dst)
+	if first, err := env.LookPath(helperCommand()); err != nil || !sameFile(first, dst) {
+		fmt.Fprintf(env.Out, "Put %s first on PATH so that pip and uv run it (now: %s).\n", dir, describeLookPath(first, err))
+	}
+	return nil
+}
+
+func describeLookPath(path string, err error) string {
+	if err != nil {
+		return "no keyring on PATH"
+	}
+	return path + " comes first"
+}
+
+// findHelper locates feedkey-keyring beside the running feedkey, else on PATH.
+func findHelper(env *Env) (string, error) {
+	name := "feedkey-keyring"
+	if runtime.GOOS == "windows" {
+		name += ".exe"
+	}
+	if env.Executable != "" {
+		p := filepath.Join(filepath.Dir(env.Executable), name)
+		if _, err := os.Stat(p); err == nil {
+			return p, nil
+		}
+	}
+	if p, err := env.LookPath(name); err == nil {
+		return p, nil
+	}
+	return "", fmt.Errorf("cannot find %s next to %s or on PATH: build it with build/build.sh", name, env.Executable)
+}
+
+func defaultBinDir(env *Env) (string, error) {
+	if runtime.GOOS == "windows" {
+		if d := env.Getenv("LOCALAPPDATA"); d != "" {
+			return filepath.Join(d, "feedkey", "bin"), nil
+		}
+		return "", errors.New("LOCALAPPDATA is not set: pass --dir")
+	}
+	home := env.Getenv("HOME")
+	if home == "" {
+		return "", errors.New("HOME is not set: pass --dir")
+	}
+	return filepath.Join(home, ".local", "bin"), nil
+}
+
+// copyExecutable copies src to dst through a temporary file and a rename, so
+// a running pip never executes a half-written helper.
+func copyExecutable(src, dst string) error {
+	in, err := os.Open(src)
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+	tmp, err := os.CreateTemp(filepath.Dir(dst), ".keyring-*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name())
+	if _, err := io.Copy(tmp, in); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	if err := os.Chmod(tmp.Name(), 0o755); err != nil {
+		return err
+	}
+	return os.Rename(tmp.Name(), dst)
+}
+
+func sameFile(a, b string) bool {
+	fa, err1 := os.Stat(a)
+	fb, err2 := os.Stat(b)
+	return err1 == nil && err2 == nil && os.SameFile(fa, fb) || strings.EqualFold(a, b) && err1 == nil
+}

@@ -1,0 +1,70 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"time"
+
+	"github.com/feedkey/feedkey/app/config"
+	"github.com/feedkey/feedkey/auth/feed"
+	"github.com/feedkey/feedkey/auth/store"
+)
+
+// tokenValidity is how long a printed credential must still be good for.
+const tokenValidity = 5 * time.Minute
+
+func runToken(ctx context.Context, env *Env, args []string) error {
+	fs := flag.NewFlagSet("token", flag.ContinueOnError)
+	asJSON := fs.Bool("json", false, `print {"username", "password", "expires"} as JSON`)
+	pos, err := parseFlags(fs, args)
+	if err != nil {
+		return err
+	}
+	if err := exactArgs("token", pos, "URL"); err != nil {
+		return err
+	}
+	cfg, err := config.Load(env.ConfigPath)
+	if err != nil {
+		return err
+	}
+	f, err := cfg.Resolve(pos[0])
+	if err != nil {
+		return fmt.Errorf("%s: %w", pos[0], err)
+	}
+	c, err := store.New(env.Keychain).Load(ctx, f.CredentialID(cfg.Trust))
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		return fmt.Errorf("no credential stored for feed %s: %s", f.ID, hint(f))
+	case err != nil:
+		return err
+	case !c.Valid(env.Now(), tokenValidity):
+		return fmt.Errorf("the credential for feed %s has expired: %s", f.ID, hint(f))
+	}
+	user := c.Username
+	if user == "" {
+		user = f.DefaultUsername()
+	}
+	if *asJSON {
+		out := struct {
+			Username string `json:"username"`
+			Password string `json:"password"`
+			Expires  string `json:"expires,omitempty"`
+		}{Username: user, Password: c.Secret}
+		if !c.Expires.IsZero() {
+			out.Expires = c.Expires.UTC().Format("2006-01-02T15:04:05Z")
+		}
+		return json.NewEncoder(env.Out).Encode(out)
+	}
+	_, err = fmt.Fprintln(env.Out, c.Secret)
+	return err
+}
+
+func hint(f feed.Feed) string {
+	if f.Kind == feed.Token {
+		return fmt.Sprintf("store one with `feedkey add %s --kind token`", f.URL)
+	}
+	return fmt.Sprintf("run `feedkey login %s`", f.ID)
+}

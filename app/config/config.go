@@ -1,0 +1,296 @@
+// Package config reads and edits feedkey's TOML config file (SPEC §2.1).
+//
+// Edits are made on the file's text, not by re-encoding a decoded struct, so
+// comments and keys this version does not know survive; every edit is parsed
+// again before it replaces the file atomically.
+package config
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+
+	"github.com/BurntSushi/toml"
+
+	"github.com/feedkey/feedkey/auth/feed"
+)
+
+// Config is the merged view of the system and user config files.
+type Config struct {
+	Feeds []feed.Feed `toml:"feed"`
+	Trust feed.Trust  `toml:"trust"`
+
+	// Path is the user config file this was read from.
+	Path string `toml:"-"`
+}
+
+// ParseError is a config file that is not valid TOML or not a valid config.
+type ParseError struct {
+	File string
+	Line int // 0 when the problem has no single line
+	Msg  string
+}
+
+func (e *ParseError) Error() string {
+	if e.Line > 0 {
+		return fmt.Sprintf("config %s:%d: %s", e.File, e.Line, e.Msg)
+	}
+	return fmt.Sprintf("config %s: %s", e.File, e.Msg)
+}
+
+// Path returns the user config file: $FEEDKEY_CONFIG, or config.toml in a
+// feedkey folder of the OS config directory.
+func Path() (string, error) {
+	if p := os.Getenv("FEEDKEY_CONFIG"); p != "" {
+		return p, nil
+	}
+	dir, err := os.UserConfigDir()
+	if err != nil {
+		return "", fmt.Errorf("find config directory: %w (set FEEDKEY_CONFIG)", err)
+	}
+	return filepath.Join(dir, "feedkey", "config.toml"), nil
+}
+
+// SystemPath returns the system-wide file that may pre-seed feeds for a
+// fleet: $FEEDKEY_SYSTEM_CONFIG, or the per-OS location.
+func SystemPath() string {
+	if p, ok := os.LookupEnv("FEEDKEY_SYSTEM_CONFIG"); ok {
+		return p
+	}
+	switch runtime.GOOS {
+	case "windows":
+		return filepath.Join(os.Getenv("ProgramData"), "feedkey", "config.toml")
+	case "darwin":
+		return "/Library/Application Support/feedkey/config.toml"
+	}
+	return "/etc/feedkey/config.toml"
+}
+
+// Load reads the system file (if any) and the user file at path (if any);
+// user feeds replace system feeds with the same id. A file that does not
+// exist is an empty config.
+func Load(path string) (*Config, error) {
+	c := &Config{Path: path}
+	if sys := SystemPath(); sys != "" {
+		sc, err := loadFile(sys)
+		if err != nil {
+			return nil, err
+		}
+		c.Feeds, c.Trust = sc.Feeds, sc.Trust
+	}
+	uc, err := loadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	for _, f := range uc.Feeds {
+		if i := index(c.Feeds, f.ID); i >= 0 {
+			c.Feeds[i] = f
+		} else {
+			c.Feeds = append(c.Feeds, f)
+		}
+	}
+	c.Trust.AzureFeedHosts = append(c.Trust.AzureFeedHosts, uc.Trust.AzureFeedHosts...)
+	c.Trust.AzureAuthorityHosts = append(c.Trust.AzureAuthorityHosts, uc.Trust.AzureAuthorityHosts...)
+	c.Trust.AzureTokenHosts = append(c.Trust.AzureTokenHosts, uc.Trust.AzureTokenHosts...)
+	if err := feed.Overlap(c.Feeds, c.Trust); err != nil {
+		return nil, &ParseError{File: path, Msg: err.Error()}
+	}
+	return c, nil
+}
+
+// Feed returns the feed with id.
+func (c *Config) Feed(id string) (feed.Feed, bool) {
+	if i := index(c.Feeds, id); i >= 0 {
+		return c.Feeds[i], true
+	}
+	return feed.Feed{}, false
+}
+
+// Resolve returns the feed whose credential covers service; see [feed.Resolve].
+func (c *Config) Resolve(service string) (feed.Feed, error) {
+	return feed.Resolve(c.Feeds, c.Trust, service)
+}
+
+func loadFile(path string) (*Config, error) {
+	data, err := os.ReadFile(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return &Config{}, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read config: %w", err)
+	}
+	return parse(path, data)
+}
+
+func parse(path string, data []byte) (*Config, error) {
+	var c Config
+	if _, err := toml.NewDecoder(bytes.NewReader(data)).Decode(&c); err != nil {
+		var pe toml.ParseError
+		if errors.As(err, &pe) {
+			return nil, &ParseError{File: path, Line: pe.Position.Line, Msg: pe.Message}
+		}
+		return nil, &ParseError{File: path, Msg: err.Error()}
+	}
+	seen := map[string]bool{}
+	for _, f := range c.Feeds {
+		if err := f.Validate(c.Trust); err != nil {
+			return nil, &ParseError{File: path, Msg: err.Error()}
+		}
+		if seen[f.ID] {
+			return nil, &ParseError{File: path, Msg: fmt.Sprintf("feed id %q appears twice", f.ID)}
+		}
+		seen[f.ID] = true
+	}
+	return &c, nil
+}
+
+func index(feeds []feed.Feed, id string) int {
+	for i, f := range feeds {
+		if f.ID == id {
+			return i
+		}
+	}
+	return -1
+}
+
+// AddFeed appends f to the user config file at path, creating it if needed.
+// The file is left untouched if it does not parse, if the id is taken, or if
+// the result would not be valid.
+func AddFeed(path string, f feed.Feed) error {
+	old, cur, err := read(path)
+	if err != nil {
+		return err
+	}
+	if _, ok := cur.Feed(f.ID); ok {
+		return fmt.Errorf("feed %q already exists in %s", f.ID, path)
+	}
+	var block bytes.Buffer
+	enc := toml.NewEncoder(&block)
+	enc.Indent = ""
+	if err := enc.Encode(struct {
+		Feed []feed.Feed `toml:"feed"`
+	}{[]feed.Feed{f}}); err != nil {
+		return fmt.Errorf("encode feed %s: %w", f.ID, err)
+	}
+	var next bytes.Buffer
+	next.Write(old)
+	if len(old) > 0 {
+		if !bytes.HasSuffix(old, []byte("\n")) {
+			next.WriteByte('\n')
+		}
+		next.WriteByte('\n')
+	}
+	next.Write(block.Bytes())
+	nc, err := parse(path, next.Bytes())
+	if err != nil {
+		return err
+	}
+	if err := feed.Overlap(nc.Feeds, nc.Trust); err != nil {
+		return fmt.Errorf("add feed %s: %w", f.ID, err)
+	}
+	return writeAtomic(path, next.Bytes())
+}
+
+// RemoveFeed removes the [[feed]] table with id from the user config file.
+func RemoveFeed(path, id string) error {
+	old, cur, err := read(path)
+	if err != nil {
+		return err
+	}
+	if _, ok := cur.Feed(id); !ok {
+		return fmt.Errorf("no feed %q in %s", id, path)
+	}
+	lines := strings.SplitAfter(string(old), "\n")
+	start, end := -1, len(lines)
+	for i := 0; i < len(lines); i++ {
+		if !isHeader(lines[i]) {
+			continue
+		}
+		if start >= 0 {
+			end = i
+			break
+		}
+		if strings.HasPrefix(strings.ReplaceAll(strings.TrimSpace(lines[i]), " ", ""), "[[feed]]") {
+			j := i + 1
+			for j < len(lines) && !isHeader(lines[j]) {
+				j++
+			}
+			var one struct {
+				Feed []feed.Feed `toml:"feed"`
+			}
+			if _, err := toml.Decode(strings.Join(lines[i:j], ""), &one); err == nil && len(one.Feed) == 1 && one.Feed[0].ID == id {
+				start = i
+			}
+		}
+	}
+	if start < 0 {
+		return fmt.Errorf("feed %q is not a [[feed]] table of its own in %s: remove it by hand", id, path)
+	}
+	next := strings.Join(lines[:start], "") + strings.Join(lines[end:], "")
+	nc, err := parse(path, []byte(next))
+	if err != nil || len(nc.Feeds) != len(cur.Feeds)-1 {
+		return fmt.Errorf("cannot remove feed %q from %s automatically: remove it by hand", id, path)
+	}
+	return writeAtomic(path, []byte(next))
+}
+
+func isHeader(line string) bool {
+	return strings.HasPrefix(strings.TrimSpace(line), "[")
+}
+
+// read returns the user file's bytes and its parsed content (without the
+// system file, which feedkey never edits).
+func read(path string) ([]byte, *Config, error) {
+	data, err := os.ReadFile(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, &Config{}, nil
+	}
+	if err != nil {
+		return nil, nil, fmt.Errorf("read config: %w", err)
+	}
+	c, err := parse(path, data)
+	if err != nil {
+		return nil, nil, err
+	}
+	return data, c, nil
+}
+
+// writeAtomic replaces path with data through a temporary file and a rename,
+// so a crash leaves the old file or the new one, never half of one.
+func writeAtomic(path string, data []byte) error {
+	dir := filepath.Dir(path)
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return fmt.Errorf("write config: %w", err)
+	}
+	mode := os.FileMode(0o600)
+	if fi, err := os.Stat(path); err == nil {
+		mode = fi.Mode().Perm()
+	}
+	tmp, err := os.CreateTemp(dir, ".config-*.toml")
+	if err != nil {
+		return fmt.Errorf("write config: %w", err)
+	}
+	defer os.Remove(tmp.Name()) // no-op after a successful rename
+	if _, err := tmp.Write(data); err != nil {
+		tmp.Close()
+		return fmt.Errorf("write config: %w", err)
+	}
+	if err := tmp.Sync(); err != nil {
+		tmp.Close()
+		return fmt.Errorf("write config: %w", err)
+	}
+	if err := tmp.Close(); err != nil {
+		return fmt.Errorf("write config: %w", err)
+	}
+	if err := os.Chmod(tmp.Name(), mode); err != nil {
+		return fmt.Errorf("write config: %w", err)
+	}
+	if err := os.Rename(tmp.Name(), path); err != nil {
+		return fmt.Errorf("write config: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,219 @@
+package config
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/feedkey/feedkey/auth/feed"
+)
+
+func init() {
+	// Tests never read the machine's /etc/feedkey.
+	os.Setenv("FEEDKEY_SYSTEM_CONFIG", "")
+}
+
+const sample = `# feeds for the team
+future_top_level = "kept"
+
+[[feed]]
+id = "team"   # the shared index
+kind = "token"
+url = "https://pypi.team.example/simple/"
+username = "__token__"
+mirror = true # a key this version does not know
+
+[trust]
+azure_feed_hosts = ["127.0.0.1:8443"]
+`
+
+func write(t *testing.T, content string) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), "feedkey", "config.toml")
+	if err := os.MkdirAll(filepath.Dir(p), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(p, []byte(content), 0o640); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func TestLoad(t *testing.T) {
+	c, err := Load(write(t, sample))
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, ok := c.Feed("team")
+	if !ok || f.Kind != feed.Token || f.Username != "__token__" {
+		t.Fatalf("Feed(team) = %+v, %v", f, ok)
+	}
+	if got := c.Trust.AzureFeedHosts; len(got) != 1 || got[0] != "127.0.0.1:8443" {
+		t.Errorf("Trust.AzureFeedHosts = %v", got)
+	}
+	if _, err := c.Resolve("https://pypi.team.example/simple/x/"); err != nil {
+		t.Errorf("Resolve: %v", err)
+	}
+}
+
+func TestLoadMissingIsEmpty(t *testing.T) {
+	c, err := Load(filepath.Join(t.TempDir(), "nope.toml"))
+	if err != nil || len(c.Feeds) != 0 {
+		t.Fatalf("Load(missing) = %+v, %v", c, err)
+	}
+}
+
+func TestLoadErrors(t *testing.T) {
+	tests := []struct {
+		name, content string
+		line          int
+		msg           string
+	}{
+		{"syntax", "[[feed]]\nid = \"a\"\nkind = \n", 3, ""},
+		{"unterminated", "[[feed]]\nid = \"a\nkind = \"token\"\n", 2, ""},
+		{"kind", "[[feed]]\nid = \"a\"\nkind = \"npm\"\nurl = \"https://h/\"\n", 0, "unknown kind"},
+		{"http", "[[feed]]\nid = \"a\"\nkind = \"token\"\nurl = \"http://h/\"\n", 0, "not https"},
+		{"dup", "[[feed]]\nid = \"a\"\nkind = \"token\"\nurl = \"https://h/a/\"\n[[feed]]\nid = \"a\"\nkind = \"token\"\nurl = \"https://h/b/\"\n", 0, "appears twice"},
+		{"overlap", "[[feed]]\nid = \"a\"\nkind = \"token\"\nurl = \"https://h/a/\"\n[[feed]]\nid = \"b\"\nkind = \"token\"\nurl = \"https://h/a\"\n", 0, "cover the same URL"},
+		{"type", "feed = 3\n", 0, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p := write(t, tt.content)
+			_, err := Load(p)
+			var pe *ParseError
+			if !errors.As(err, &pe) {
+				t.Fatalf("Load = %v, want *ParseError", err)
+			}
+			if pe.File != p || pe.Line != tt.line || !strings.Contains(pe.Msg, tt.msg) {
+				t.Errorf("Load = %+v, want line %d and %q", pe, tt.line, tt.msg)
+			}
+			if strings.Contains(err.Error(), "\n") {
+				t.Errorf("error spans lines: %q", err)
+			}
+		})
+	}
+}
+
+func TestAddFeedKeepsTextAndMode(t *testing.T) {
+	p := write(t, sample)
+	f := feed.Feed{ID: "other", Kind: feed.Token, URL: "https://other.example/simple/"}
+	if err := AddFeed(p, f); err != nil {
+		t.Fatal(err)
+	}
+	data, _ := os.ReadFile(p)
+	if !strings.HasPrefix(string(data), sample) {
+		t.Errorf("AddFeed changed existing text:\n%s", data)
+	}
+	c, err := Load(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, ok := c.Feed("other"); !ok || got != f {
+		t.Errorf("Feed(other) = %+v, %v; want %+v", got, ok, f)
+	}
+	if fi, _ := os.Stat(p); fi.Mode().Perm() != 0o640 {
+		t.Errorf("mode = %v, want 0640 kept", fi.Mode().Perm())
+	}
+	if err := AddFeed(p, f); err == nil {
+		t.Error("AddFeed of an existing id succeeded")
+	}
+	entries, _ := os.ReadDir(filepath.Dir(p))
+	if len(entries) != 1 {
+		t.Errorf("temporary files left: %v", entries)
+	}
+}
+
+func TestAddFeedCreates(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "new", "config.toml")
+	f := feed.Feed{ID: "a", Kind: feed.Token, URL: "https://h/simple/"}
+	if err := AddFeed(p, f); err != nil {
+		t.Fatal(err)
+	}
+	if fi, err := os.Stat(p); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Fatalf("stat = %v, %v; want 0600", fi, err)
+	}
+}
+
+func TestEditsRefuseBrokenFile(t *testing.T) {
+	const broken = "[[feed]]\nid = \"a\"\nkind = \n# keep me\n"
+	p := write(t, broken)
+	f := feed.Feed{ID: "b", Kind: feed.Token, URL: "https://h/simple/"}
+	if err := AddFeed(p, f); err == nil {
+		t.Error("AddFeed on a broken file succeeded")
+	}
+	if err := RemoveFeed(p, "a"); err == nil {
+		t.Error("RemoveFeed on a broken file succeeded")
+	}
+	if data, _ := os.ReadFile(p); string(data) != broken {
+		t.Errorf("broken file changed:\n%s", data)
+	}
+}
+
+func TestAddFeedRejectsInvalid(t *testing.T) {
+	p := write(t, sample)
+	for _, f := range []feed.Feed{
+		{ID: "x", Kind: feed.Token, URL: "http://h/simple/"},
+		{ID: "y", Kind: feed.Token, URL: "https://pypi.team.example/simple/"}, // same URL as team
+	} {
+		if err := AddFeed(p, f); err == nil {
+			t.Errorf("AddFeed(%+v) succeeded", f)
+		}
+	}
+	if data, _ := os.ReadFile(p); string(data) != sample {
+		t.Errorf("file changed:\n%s", data)
+	}
+}
+
+func TestRemoveFeed(t *testing.T) {
+	p := write(t, sample)
+	if err := AddFeed(p, feed.Feed{ID: "other", Kind: feed.Token, URL: "https://other.example/simple/"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := RemoveFeed(p, "team"); err != nil {
+		t.Fatal(err)
+	}
+	c, err := Load(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := c.Feed("team"); ok {
+		t.Error("team still present")
+	}
+	if _, ok := c.Feed("other"); !ok {
+		t.Error("other removed too")
+	}
+	data, _ := os.ReadFile(p)
+	for _, keep := range []string{"# feeds for the team", "future_top_level", "[trust]"} {
+		if !strings.Contains(string(data), keep) {
+			t.Errorf("lost %q:\n%s", keep, data)
+		}
+	}
+	if err := RemoveFeed(p, "team"); err == nil {
+		t.Error("RemoveFeed of a missing feed succeeded")
+	}
+}
+
+func TestSystemFeedsAndUserWins(t *testing.T) {
+	sys := write(t, "[[feed]]\nid = \"team\"\nkind = \"token\"\nurl = \"https://sys.example/simple/\"\n[[feed]]\nid = \"fleet\"\nkind = \"token\"\nurl = \"https://fleet.example/simple/\"\n")
+	t.Setenv("FEEDKEY_SYSTEM_CONFIG", sys)
+	c, err := Load(write(t, sample))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f, _ := c.Feed("team"); f.URL != "https://pypi.team.example/simple/" {
+		t.Errorf("team = %s, want the user's", f.URL)
+	}
+	if _, ok := c.Feed("fleet"); !ok {
+		t.Error("system feed fleet missing")
+	}
+}
+
+func TestPath(t *testing.T) {
+	t.Setenv("FEEDKEY_CONFIG", "/x/y.toml")
+	if p, _ := Path(); p != "/x/y.toml" {
+		t.Errorf("Path = %q", p)
+	}
+}

@@ -1,0 +1,167 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/zalando/go-keyring"
+)
+
+// Keychain is the OS secret store as the rest of feedkey sees it: flat
+// (service, user) → secret entries. Implementations are safe for concurrent
+// use and honour ctx: a call that does not finish in time returns an error
+// instead of hanging.
+type Keychain interface {
+	// Get returns the secret, or an error wrapping ErrNotFound.
+	Get(ctx context.Context, service, user string) (string, error)
+	// Set creates or replaces the entry.
+	Set(ctx context.Context, service, user, secret string) error
+	// Delete removes the entry, or returns an error wrapping ErrNotFound.
+	Delete(ctx context.Context, service, user string) error
+	// DeleteAll removes every entry of service; none is not an error.
+	DeleteAll(ctx context.Context, service string) error
+}
+
+// Errors that callers branch on.
+var (
+	ErrNotFound = errors.New("not found in the keychain")
+	// ErrUnavailable means the OS store could not be used at all: no
+	// Secret Service, a locked collection, no answer in time.
+	ErrUnavailable = errors.New("keychain unavailable")
+	// ErrLocked means the keychain is locked and nobody can answer an
+	// unlock prompt now. Errors wrapping it wrap ErrUnavailable too.
+	ErrLocked = errors.New("the keychain is locked")
+)
+
+// errVanished is an entry that was found but deleted or replaced before it
+// could be read: a writer got in between. Readers try again.
+var errVanished = fmt.Errorf("%w: replaced while being read", ErrNotFound)
+
+// DefaultTimeout bounds every keychain call. go-keyring has no timeouts of its
+// own: an unlock prompt nobody answers would block forever (SPEC §12).
+const DefaultTimeout = 3 * time.Second
+
+// OS is the operating system's keychain through github.com/zalando/go-keyring:
+// Secret Service on Linux, Keychain on macOS, Credential Manager on Windows.
+// The zero value is ready to use.
+type OS struct {
+	// Timeout bounds each call; zero means DefaultTimeout.
+	Timeout time.Duration
+}
+
+// Get implements [Keychain].
+func (k OS) Get(ctx context.Context, service, user string) (string, error) {
+	var secret string
+	err := k.do(ctx, opRead, service, user, func() (err error) {
+		secret, err = keyring.Get(service, user)
+		return err
+	})
+	return secret, err
+}
+
+// Set implements [Keychain].
+func (k OS) Set(ctx context.Context, service, user, secret string) error {
+	return k.do(ctx, opWrite, service, user, func() error {
+		return keyring.Set(service, user, secret)
+	})
+}
+
+// Delete implements [Keychain].
+func (k OS) Delete(ctx context.Context, service, user string) error {
+	return k.do(ctx, opDelete, service, user, func() error {
+		return keyring.Delete(service, user)
+	})
+}
+
+// DeleteAll implements [Keychain].
+func (k OS) DeleteAll(ctx context.Context, service string) error {
+	err := k.do(ctx, opDelete, service, "", func() error {
+		return keyring.DeleteAll(service)
+	})
+	if errors.Is(err, ErrNotFound) {
+		return nil
+	}
+	return err
+}
+
+// Operations, for messages and for what preflight may check.
+const (
+	opRead   = "read"
+	opWrite  = "write"
+	opDelete = "delete"
+)
+
+// do runs f under the timeout, after a cheap platform check that turns the
+// usual "cannot work here" situations into one clear error up front. Errors
+// that are neither "not found" nor "too big" are retried until the timeout:
+// gnome-keyring fails calls now and then when many clients talk to it at
+// once, and every operation here is idempotent.
+func (k OS) do(ctx context.Context, op, service, user string, f func() error) error {
+	timeout := k.Timeout
+	if timeout == 0 {
+		timeout = DefaultTimeout
+	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	var err error
+	for attempt := 0; ; attempt++ {
+		err = k.try(ctx, op, service, user, f)
+		if err == nil || errors.Is(err, keyring.ErrNotFound) || errors.Is(err, keyring.ErrSetDataTooBig) || errors.Is(err, ErrUnavailable) || vanished(err) {
+			break
+		}
+		select {
+		case <-ctx.Done():
+		case <-time.After(time.Duration(10<<min(attempt, 5)) * time.Millisecond):
+			continue
+		}
+		break
+	}
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, keyring.ErrNotFound):
+		return fmt.Errorf("%s: %w", service, ErrNotFound)
+	case vanished(err):
+		return fmt.Errorf("%s: %w", service, errVanished)
+	case errors.Is(err, keyring.ErrSetDataTooBig):
+		return fmt.Errorf("%s %s: value too large for this keychain: %w", op, service, err)
+	case errors.Is(err, ErrUnavailable):
+		return fmt.Errorf("%s %s: %w", op, service, err)
+	case errors.Is(err, context.DeadlineExceeded):
+		if derr := diagnose(); derr != nil {
+			return fmt.Errorf("%s %s: %w", op, service, derr)
+		}
+		return fmt.Errorf("%s %s: %w: no answer within %s (is an unlock prompt waiting?)", op, service, ErrUnavailable, timeout)
+	}
+	return fmt.Errorf("%s %s: %w: %w", op, service, ErrUnavailable, explain(err))
+}
+
+// try makes one attempt. If the store never answers, f's goroutine stays
+// blocked; the caller gets its error on time and a short-lived process exits
+// regardless.
+func (k OS) try(ctx context.Context, op, service, user string, f func() error) error {
+	if err := preflight(ctx, op, service, user); err != nil {
+		return err
+	}
+	done := make(chan error, 1)
+	go func() { done <- f() }()
+	select {
+	case err := <-done:
+		return err
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// Find returns the user and secret of the first entry of service, whatever
+// its user, as Python keyring's get_credential does. Where the OS store
+// cannot search (macOS, Windows) it reports ErrNotFound.
+func (k OS) Find(ctx context.Context, service string) (user, secret string, err error) {
+	err = k.do(ctx, opRead, service, "", func() (err error) {
+		user, secret, err = find(service)
+		return err
+	})
+	return user, secret, err
+}

@@ -1,0 +1,21 @@
+//go:build !linux
+
+package store
+
+import (
+	"context"
+
+	"github.com/zalando/go-keyring"
+)
+
+// preflight has nothing cheap to check on macOS and Windows: their stores
+// are always present, and a locked macOS keychain shows its own prompt.
+func preflight(context.Context, string, string, string) error { return nil }
+
+func diagnose() error { return nil }
+
+func explain(err error) error { return err }
+
+func vanished(error) bool { return false }
+
+func find(string) (string, string, error) { return "", "", keyring.ErrNotFound }

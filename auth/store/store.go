@@ -1,0 +1,247 @@
+// Package store keeps feedkey credentials in the OS keychain, the only place
+// secrets live. It is the contract between the tray, which writes, and the
+// helper, which reads (SPEC §2.3).
+//
+// Each credential is a small versioned JSON record under the service name
+// "feedkey:<id>" and the account [Account]. A record too large for the
+// smallest keychain (Windows: 2,560 bytes) is split into chunk entries that
+// are written under a new generation before the record is switched to it, so
+// a reader sees the old value or the new one, never a mix.
+package store
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+)
+
+// Account is the keychain account of every credential's head record.
+const Account = "credential"
+
+// ServicePrefix starts every keychain service name feedkey owns.
+const ServicePrefix = "feedkey:"
+
+// chunkSize bounds each keychain value, under Windows' 2,560-byte limit and
+// macOS's ~3,000 for service, account and value together.
+const chunkSize = 2000
+
+// version is the record format; readers refuse newer ones.
+const version = 1
+
+// readAttempts bounds how often Load re-reads a record whose chunks were
+// replaced by a writer while it was reading.
+const readAttempts = 8
+
+// ErrCorrupt means a keychain entry under a feedkey name is not a record this
+// version can read.
+var ErrCorrupt = errors.New("not a feedkey credential record")
+
+// Credential is what feedkey stores for one credential id.
+type Credential struct {
+	Kind     string            // feed kind, as in the config
+	Username string            // user name to present; empty means the feed's default
+	Secret   string            // the password or token handed to clients
+	Expires  time.Time         // zero: does not expire
+	Data     map[string]string // further secret material, such as refresh tokens
+}
+
+// Valid reports whether c has a secret that is still good for at least d.
+func (c Credential) Valid(now time.Time, d time.Duration) bool {
+	return c.Secret != "" && (c.Expires.IsZero() || c.Expires.Sub(now) >= d)
+}
+
+// Store reads and writes credentials in a [Keychain].
+// It is safe for concurrent use; concurrent writers of one id are not
+// coordinated, but readers always see one whole generation.
+type Store struct {
+	Keychain Keychain
+}
+
+// New returns a Store over k.
+func New(k Keychain) *Store { return &Store{Keychain: k} }
+
+// Service returns the keychain service name of credential id.
+func Service(id string) string { return ServicePrefix + id }
+
+type record struct {
+	V        int               `json:"v"`
+	Kind     string            `json:"kind"`
+	Username string            `json:"username,omitempty"`
+	Expires  string            `json:"expires,omitempty"` // RFC 3339, UTC
+	Gen      int64             `json:"gen"`
+	Chunks   int               `json:"chunks"`
+	Sum      string            `json:"sum,omitempty"` // SHA-256 of the joined chunks
+	Secret   string            `json:"secret,omitempty"`
+	Data     map[string]string `json:"data,omitempty"`
+}
+
+// payload is what chunks carry when the record is too large to inline.
+type payload struct {
+	Secret string            `json:"secret"`
+	Data   map[string]string `json:"data,omitempty"`
+}
+
+func chunkAccount(gen int64, i int) string {
+	return "chunk-" + strconv.FormatInt(gen, 10) + "-" + strconv.Itoa(i)
+}
+
+// Load returns credential id, or an error wrapping [ErrNotFound],
+// [ErrCorrupt] or [ErrUnavailable].
+func (s *Store) Load(ctx context.Context, id string) (Credential, error) {
+	svc := Service(id)
+	var lastErr error
+	for range readAttempts {
+		rec, err := s.head(ctx, svc)
+		if errors.Is(err, errVanished) {
+			lastErr = err
+			continue
+		}
+		if err != nil {
+			return Credential{}, err
+		}
+		c := Credential{Kind: rec.Kind, Username: rec.Username, Secret: rec.Secret, Data: rec.Data}
+		if rec.Expires != "" {
+			if c.Expires, err = time.Parse(time.RFC3339, rec.Expires); err != nil {
+				return Credential{}, fmt.Errorf("%s: bad expiry: %w", svc, ErrCorrupt)
+			}
+		}
+		if rec.Chunks == 0 {
+			return c, nil
+		}
+		p, err := s.readChunks(ctx, svc, rec)
+		if err == nil {
+			c.Secret, c.Data = p.Secret, p.Data
+			return c, nil
+		}
+		// A chunk that vanished or does not match the sum means a writer
+		// switched generations under us: read the head again.
+		if !errors.Is(err, ErrNotFound) && !errors.Is(err, errSum) {
+			return Credential{}, err
+		}
+		lastErr = err
+	}
+	return Credential{}, fmt.Errorf("%s kept changing while being read: %w", svc, lastErr)
+}
+
+var errSum = errors.New("chunks do not match the record")
+
+func (s *Store) head(ctx context.Context, svc string) (record, error) {
+	raw, err := s.Keychain.Get(ctx, svc, Account)
+	if err != nil {
+		return record{}, err
+	}
+	var rec record
+	if err := json.Unmarshal([]byte(raw), &rec); err != nil || rec.V == 0 {
+		return record{}, fmt.Errorf("keychain item %s: %w (remove it with `feedkey logout`)", svc, ErrCorrupt)
+	}
+	if rec.V > version {
+		return record{}, fmt.Errorf("keychain item %s was written by a newer feedkey (format %d): %w", svc, rec.V, ErrCorrupt)
+	}
+	if rec.Chunks < 0 || rec.Chunks > 64 || (rec.Chunks > 0 && rec.Sum == "") {
+		return record{}, fmt.Errorf("keychain item %s: bad chunk count: %w", svc, ErrCorrupt)
+	}
+	return rec, nil
+}
+
+func (s *Store) readChunks(ctx context.Context, svc string, rec record) (payload, error) {
+	var b strings.Builder
+	for i := range rec.Chunks {
+		part, err := s.Keychain.Get(ctx, svc, chunkAccount(rec.Gen, i))
+		if err != nil {
+			return payload{}, err
+		}
+		b.WriteString(part)
+	}
+	joined := b.String()
+	if sum := sha256.Sum256([]byte(joined)); hex.EncodeToString(sum[:]) != rec.Sum {
+		return payload{}, errSum
+	}
+	var p payload
+	if err := json.Unmarshal([]byte(joined), &p); err != nil {
+		return payload{}, fmt.Errorf("keychain item %s: chunks: %w", svc, ErrCorrupt)
+	}
+	return p, nil
+}
+
+// Save writes c as credential id. If it fails part way, the previous value
+// stays readable.
+func (s *Store) Save(ctx context.Context, id string, c Credential) error {
+	if c.Secret == "" {
+		return errors.New("refusing to store an empty secret")
+	}
+	svc := Service(id)
+	old, err := s.head(ctx, svc)
+	if err != nil && !errors.Is(err, ErrNotFound) && !errors.Is(err, ErrCorrupt) {
+		return err
+	}
+	rec := record{
+		V:        version,
+		Kind:     c.Kind,
+		Username: c.Username,
+		// A time-based generation stays unique even when two processes
+		// write at once, so their chunks never mix.
+		Gen:    max(old.Gen+1, time.Now().UnixNano()),
+		Secret: c.Secret,
+		Data:   c.Data,
+	}
+	if !c.Expires.IsZero() {
+		rec.Expires = c.Expires.UTC().Format(time.RFC3339)
+	}
+	inline, err := json.Marshal(rec)
+	if err != nil {
+		return err
+	}
+	if len(inline) > chunkSize {
+		p, err := json.Marshal(payload{Secret: c.Secret, Data: c.Data})
+		if err != nil {
+			return err
+		}
+		parts := split(string(p), chunkSize)
+		for i, part := range parts {
+			if err := s.Keychain.Set(ctx, svc, chunkAccount(rec.Gen, i), part); err != nil {
+				return err
+			}
+		}
+		sum := sha256.Sum256(p)
+		rec.Secret, rec.Data, rec.Chunks, rec.Sum = "", nil, len(parts), hex.EncodeToString(sum[:])
+		if inline, err = json.Marshal(rec); err != nil {
+			return err
+		}
+	}
+	if err := s.Keychain.Set(ctx, svc, Account, string(inline)); err != nil {
+		return err
+	}
+	// The old generation is unreachable now; a failure here leaves garbage
+	// that the next Delete removes, never a broken credential.
+	for i := range old.Chunks {
+		_ = s.Keychain.Delete(ctx, svc, chunkAccount(old.Gen, i))
+	}
+	return nil
+}
+
+// Delete removes credential id and every chunk it has or had.
+func (s *Store) Delete(ctx context.Context, id string) error {
+	return s.Keychain.DeleteAll(ctx, Service(id))
+}
+
+// split cuts s into parts of at most n bytes without splitting a UTF-8
+// sequence.
+func split(s string, n int) []string {
+	var parts []string
+	for len(s) > n {
+		cut := n
+		for cut > 0 && !utf8.RuneStart(s[cut]) {
+			cut--
+		}
+		parts = append(parts, s[:cut])
+		s = s[cut:]
+	}
+	return append(parts, s)
+}

@@ -1,0 +1,237 @@
+package store_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"runtime"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/feedkey/feedkey/auth/store"
+	"github.com/feedkey/feedkey/auth/store/storetest"
+	"github.com/feedkey/feedkey/internal/testbus"
+)
+
+// session is this package's private Secret Service (Linux). godbus keeps one
+// session connection per process, so every in-process test shares it.
+var session *testbus.Session
+
+func TestMain(m *testing.M) {
+	if runtime.GOOS == "linux" {
+		s, stop, err := testbus.StartMain(testbus.Options{})
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "start Secret Service:", err)
+			os.Exit(1)
+		}
+		s.Setenv()
+		session = s
+		code := m.Run()
+		stop()
+		os.Exit(code)
+	}
+	os.Exit(m.Run())
+}
+
+// keychains runs the contract on an in-memory keychain and on the OS one.
+func keychains(t *testing.T) map[string]func() store.Keychain {
+	return map[string]func() store.Keychain{
+		"memory": func() store.Keychain { return &storetest.Memory{} },
+		"os":     func() store.Keychain { return store.OS{} },
+	}
+}
+
+func TestContract(t *testing.T) {
+	ctx := context.Background()
+	big := strings.Repeat("é0123456789abcdef", 700) // ~12 KB, multi-byte runes across chunk edges
+	for name, mk := range keychains(t) {
+		t.Run(name, func(t *testing.T) {
+			st := store.New(mk())
+			id := "contract-" + name
+			t.Cleanup(func() { st.Delete(ctx, id) })
+
+			if _, err := st.Load(ctx, id); !errors.Is(err, store.ErrNotFound) {
+				t.Fatalf("Load(missing) = %v, want ErrNotFound", err)
+			}
+			exp := time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC)
+			tests := []store.Credential{
+				{Kind: "token", Username: "__token__", Secret: "small"},
+				{Kind: "azure", Secret: big, Expires: exp, Data: map[string]string{"refresh": big[:3000]}},
+				{Kind: "posit", Secret: "small again", Expires: exp},
+			}
+			for i, want := range tests {
+				if err := st.Save(ctx, id, want); err != nil {
+					t.Fatalf("Save #%d: %v", i, err)
+				}
+				got, err := st.Load(ctx, id)
+				if err != nil {
+					t.Fatalf("Load #%d: %v", i, err)
+				}
+				if got.Secret != want.Secret || got.Kind != want.Kind || got.Username != want.Username ||
+					!got.Expires.Equal(want.Expires) || len(got.Data) != len(want.Data) || got.Data["refresh"] != want.Data["refresh"] {
+					t.Fatalf("Load #%d = %+.60v, want %+.60v", i, got, want)
+				}
+			}
+			if err := st.Save(ctx, id, store.Credential{Kind: "token"}); err == nil {
+				t.Error("Save with an empty secret succeeded")
+			}
+			if err := st.Delete(ctx, id); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := st.Load(ctx, id); !errors.Is(err, store.ErrNotFound) {
+				t.Fatalf("Load after Delete = %v, want ErrNotFound", err)
+			}
+		})
+	}
+}
+
+// TestChunksOnSecretService checks what really lands in gnome-keyring: the
+// head record, chunks of at most 2,000 bytes, and nothing left of older
+// generations or after Delete.
+func TestChunksOnSecretService(t *testing.T) {
+	if session == nil {
+		t.Skip("Secret Service checks run on Linux; other OSes have their own store")
+	}
+	ctx := context.Background()
+	st := store.New(store.OS{})
+	const id = "chunked"
+	svc := store.Service(id)
+	for i := range 3 {
+		secret := strings.Repeat(fmt.Sprint(i), 5000)
+		if err := st.Save(ctx, id, store.Credential{Kind: "token", Secret: secret}); err != nil {
+			t.Fatal(err)
+		}
+		items, err := session.Items(svc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(items) != 1+3 { // head + 3 chunks of ≤ 2,000 bytes
+			t.Fatalf("after save %d: %d items, want 4: %v", i, len(items), items)
+		}
+		for _, it := range items {
+			v, ok, err := session.Lookup(svc, it["username"])
+			if err != nil || !ok || len(v) > 2000 {
+				t.Fatalf("item %v: %d bytes, %v, %v", it, len(v), ok, err)
+			}
+		}
+	}
+	if err := st.Delete(ctx, id); err != nil {
+		t.Fatal(err)
+	}
+	if items, _ := session.Items(svc); len(items) != 0 {
+		t.Fatalf("after Delete: %v left", items)
+	}
+}
+
+func TestCorruptRecords(t *testing.T) {
+	ctx := context.Background()
+	tests := map[string]string{
+		"not json":     "hunter2",
+		"foreign json": `{"password":"x"}`,
+		"newer":        `{"v":99,"secret":"x"}`,
+		"bad chunks":   `{"v":1,"chunks":3}`,
+		"bad expiry":   `{"v":1,"secret":"x","expires":"tomorrow"}`,
+	}
+	for name, raw := range tests {
+		t.Run(name, func(t *testing.T) {
+			kc := &storetest.Memory{}
+			kc.Set(ctx, store.Service("x"), store.Account, raw)
+			_, err := store.New(kc).Load(ctx, "x")
+			if !errors.Is(err, store.ErrCorrupt) {
+				t.Fatalf("Load = %v, want ErrCorrupt", err)
+			}
+			if strings.Contains(err.Error(), "hunter2") {
+				t.Fatalf("error shows the stored value: %v", err)
+			}
+			// A corrupt record can be replaced.
+			if err := store.New(kc).Save(ctx, "x", store.Credential{Kind: "token", Secret: "ok"}); err != nil {
+				t.Fatalf("Save over corrupt record: %v", err)
+			}
+		})
+	}
+}
+
+// TestConcurrentReaders rewrites a chunked credential while readers load it:
+// every read returns one whole generation.
+func TestConcurrentReaders(t *testing.T) {
+	ctx := context.Background()
+	for name, mk := range keychains(t) {
+		t.Run(name, func(t *testing.T) {
+			st := store.New(mk())
+			const id = "concurrent"
+			t.Cleanup(func() { st.Delete(ctx, id) })
+			value := func(gen int) string { return strings.Repeat(fmt.Sprintf("%04d", gen), 1500) }
+			if err := st.Save(ctx, id, store.Credential{Kind: "token", Secret: value(0)}); err != nil {
+				t.Fatal(err)
+			}
+			var wg sync.WaitGroup
+			done := make(chan struct{})
+			errs := make(chan error, 100)
+			for range 4 {
+				wg.Go(func() {
+					for {
+						select {
+						case <-done:
+							return
+						default:
+						}
+						c, err := st.Load(ctx, id)
+						if err != nil {
+							errs <- err
+							return
+						}
+						if c.Secret != value(atoiPrefix(c.Secret)) {
+							errs <- fmt.Errorf("mixed value starting %.12q", c.Secret)
+							return
+						}
+					}
+				})
+			}
+			for gen := 1; gen <= 20; gen++ {
+				if err := st.Save(ctx, id, store.Credential{Kind: "token", Secret: value(gen)}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			close(done)
+			wg.Wait()
+			close(errs)
+			for err := range errs {
+				t.Error(err)
+			}
+		})
+	}
+}
+
+func atoiPrefix(s string) int {
+	var n int
+	fmt.Sscanf(s[:4], "%04d", &n)
+	return n
+}
+
+func TestUnavailable(t *testing.T) {
+	kc := &storetest.Memory{Err: fmt.Errorf("%w: test", store.ErrUnavailable)}
+	_, err := store.New(kc).Load(context.Background(), "x")
+	if !errors.Is(err, store.ErrUnavailable) {
+		t.Fatalf("Load = %v, want ErrUnavailable", err)
+	}
+}
+
+func TestFindByService(t *testing.T) {
+	if session == nil {
+		t.Skip("searching by service alone is a Secret Service feature (Linux)")
+	}
+	ctx := context.Background()
+	if err := (store.OS{}).Set(ctx, "find-me", "carol", "pw1"); err != nil {
+		t.Fatal(err)
+	}
+	user, secret, err := store.OS{}.Find(ctx, "find-me")
+	if err != nil || user != "carol" || secret != "pw1" {
+		t.Fatalf("Find = %q, %q, %v", user, secret, err)
+	}
+	if _, _, err := (store.OS{}).Find(ctx, "find-nobody"); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("Find(missing) = %v, want ErrNotFound", err)
+	}
+}

@@ -1,0 +1,31 @@
+// Command feedkey-keyring answers pip's, uv's and pixi's `keyring` calls from
+// the OS keychain. Install it on PATH as `keyring` (`feedkey install-helper`).
+//
+// It stays small and starts in milliseconds: see deps_test.go for what it
+// must never link.
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+
+	"github.com/feedkey/feedkey/app/config"
+	"github.com/feedkey/feedkey/auth/store"
+	"github.com/feedkey/feedkey/helper/keyringcli"
+)
+
+func main() {
+	path, err := config.Path()
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "feedkey-keyring: %v\n", err)
+		os.Exit(1)
+	}
+	os.Exit(keyringcli.Run(context.Background(), os.Args[1:], keyringcli.Env{
+		Stdin:      os.Stdin,
+		Stdout:     os.Stdout,
+		Stderr:     os.Stderr,
+		ConfigPath: path,
+		Keychain:   store.OS{},
+	}))
+}

@@ -1,0 +1,304 @@
+package keyringcli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+	"unicode/utf16"
+
+	"github.com/feedkey/feedkey/app/config"
+	"github.com/feedkey/feedkey/auth/feed"
+	"github.com/feedkey/feedkey/auth/store"
+)
+
+// Env is everything a helper run touches outside its arguments. Only the
+// helper's main builds the real one; tests pass buffers and a test keychain.
+type Env struct {
+	Stdin          io.Reader
+	Stdout, Stderr io.Writer
+	// ConfigPath is the user config file; see [config.Path].
+	ConfigPath string
+	// Keychain holds both feedkey's credentials and the plain entries of
+	// services that match no feed.
+	Keychain store.Keychain
+	// Now returns the current time; nil means time.Now.
+	Now func() time.Time
+}
+
+// minValidity is how long a credential must still be good for when handed
+// out: pip may take minutes to resolve and download.
+const minValidity = time.Minute
+
+// errExit is returned by handlers that already explained themselves on
+// stderr; it carries the exit code.
+type errExit int
+
+func (e errExit) Error() string { return fmt.Sprintf("exit %d", int(e)) }
+
+// Run runs one helper command line and returns the process exit code:
+// 0 success, 1 not found or failed, 2 bad usage (as Python keyring).
+func Run(ctx context.Context, argv []string, env Env) int {
+	args, err := Parse(argv)
+	if err != nil {
+		var ue *UsageError
+		if errors.As(err, &ue) {
+			fmt.Fprint(env.Stderr, Usage())
+			fmt.Fprintf(env.Stderr, "keyring: error: %s\n", ue.Msg)
+			return 2
+		}
+		fmt.Fprintf(env.Stderr, "keyring: error: %v\n", err)
+		return 2
+	}
+	h := &handler{env: env, args: args}
+	if err := h.run(ctx); err != nil {
+		var code errExit
+		if errors.As(err, &code) {
+			return int(code)
+		}
+		fmt.Fprintf(env.Stderr, "feedkey-keyring: %v\n", err)
+		return 1
+	}
+	return 0
+}
+
+type handler struct {
+	env  Env
+	args Args
+}
+
+func (h *handler) run(ctx context.Context) error {
+	a := h.args
+	switch {
+	case a.Help:
+		_, err := io.WriteString(h.env.Stdout, Help())
+		return err
+	case a.ListBackends:
+		_, err := fmt.Fprintf(h.env.Stdout, "feedkey.Keyring (priority: 10)\n")
+		return err
+	case a.Disable:
+		return errors.New("feedkey-keyring cannot be disabled with --disable: take it off PATH or set pip's --keyring-provider")
+	}
+	switch a.Operation {
+	case "get":
+		return h.get(ctx)
+	case "set":
+		return h.set(ctx)
+	case "del":
+		return h.del(ctx)
+	case "diagnose":
+		_, err := fmt.Fprintf(h.env.Stdout, "backend: feedkey.Keyring (OS keychain through feedkey)\nconfig path: %s\n", h.env.ConfigPath)
+		return err
+	}
+	return errors.New("no operation")
+}
+
+// lookup finds the feed covering the service, if any. A broken config file
+// fails the call: guessing could hand a token to the wrong place.
+func (h *handler) lookup() (*config.Config, feed.Feed, bool, error) {
+	cfg, err := config.Load(h.env.ConfigPath)
+	if err != nil {
+		return nil, feed.Feed{}, false, err
+	}
+	f, err := cfg.Resolve(h.args.Service)
+	switch {
+	case err == nil:
+		return cfg, f, true, nil
+	case errors.Is(err, feed.ErrAmbiguous):
+		// pip and uv ask with the full URL first; a bare host shared by
+		// several credentials must not pick one.
+		return nil, feed.Feed{}, false, fmt.Errorf("%s: %w; ask with the feed URL", h.args.Service, err)
+	}
+	return cfg, feed.Feed{}, false, nil
+}
+
+func (h *handler) get(ctx context.Context) error {
+	cfg, f, ok, err := h.lookup()
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return h.getPlain(ctx)
+	}
+	id := f.CredentialID(cfg.Trust)
+	c, err := store.New(h.env.Keychain).Load(ctx, id)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		return fmt.Errorf("no credential stored for feed %s: %s", f.ID, signInHint(f))
+	case err != nil:
+		return err
+	}
+	now := time.Now
+	if h.env.Now != nil {
+		now = h.env.Now
+	}
+	if !c.Valid(now(), minValidity) {
+		return fmt.Errorf("the credential for feed %s expired at %s: %s", f.ID, c.Expires.Local().Format(time.RFC1123), signInHint(f))
+	}
+	user := c.Username
+	if user == "" {
+		user = f.DefaultUsername()
+	}
+	if f.Kind == feed.Posit && h.args.HasUsername && h.args.Username != feed.PositUsername {
+		fmt.Fprintf(h.env.Stderr, "feedkey-keyring: warning: Posit Package Manager expects the user name %s, not %q\n", feed.PositUsername, h.args.Username)
+	}
+	return h.emit(user, c.Secret)
+}
+
+func signInHint(f feed.Feed) string {
+	if f.Kind == feed.Token {
+		return fmt.Sprintf("store one with `feedkey add %s --kind token`", f.URL)
+	}
+	return fmt.Sprintf("run `feedkey login %s`", f.ID)
+}
+
+// emit prints the answer in the requested mode and format, and nothing else,
+// byte for byte as Python keyring prints it.
+func (h *handler) emit(user, password string) error {
+	creds := h.args.Mode == "creds"
+	var out string
+	switch {
+	case h.args.Output == "json" && creds:
+		out = `{"username": ` + pyJSONString(user) + `, "password": ` + pyJSONString(password) + "}\n"
+	case h.args.Output == "json":
+		out = `{"password": ` + pyJSONString(password) + "}\n"
+	case creds:
+		out = user + "\n" + password + "\n"
+	default:
+		out = password + "\n"
+	}
+	_, err := io.WriteString(h.env.Stdout, out)
+	return err
+}
+
+// pyJSONString quotes s as Python's json.dumps does by default
+// (ensure_ascii): unlike encoding/json it leaves <, > and & alone and
+// escapes every non-ASCII rune.
+func pyJSONString(s string) string {
+	var b strings.Builder
+	b.WriteByte('"')
+	for _, r := range s {
+		switch {
+		case r == '"' || r == '\\':
+			b.WriteByte('\\')
+			b.WriteRune(r)
+		case r == '\n':
+			b.WriteString(`\n`)
+		case r == '\r':
+			b.WriteString(`\r`)
+		case r == '\t':
+			b.WriteString(`\t`)
+		case r == '\b':
+			b.WriteString(`\b`)
+		case r == '\f':
+			b.WriteString(`\f`)
+		case r < 0x20 || r > 0x7e:
+			if r > 0xffff {
+				r1, r2 := utf16.EncodeRune(r)
+				fmt.Fprintf(&b, `\u%04x\u%04x`, r1, r2)
+			} else {
+				fmt.Fprintf(&b, `\u%04x`, r)
+			}
+		default:
+			b.WriteRune(r)
+		}
+	}
+	b.WriteByte('"')
+	return b.String()
+}
+
+// getPlain answers for a service no feed covers, from the same OS store a
+// Python keyring uses.
+func (h *handler) getPlain(ctx context.Context) error {
+	a := h.args
+	if !a.HasUsername {
+		f, ok := h.env.Keychain.(finder)
+		if !ok {
+			return errExit(1)
+		}
+		user, secret, err := f.Find(ctx, a.Service)
+		if errors.Is(err, store.ErrNotFound) {
+			return errExit(1)
+		} else if err != nil {
+			return err
+		}
+		return h.emit(user, secret)
+	}
+	secret, err := h.env.Keychain.Get(ctx, a.Service, a.Username)
+	if errors.Is(err, store.ErrNotFound) {
+		return errExit(1)
+	} else if err != nil {
+		return err
+	}
+	return h.emit(a.Username, secret)
+}
+
+// finder is implemented by keychains that can look an entry up by service
+// alone, as Python keyring does for `get SERVICE` in creds mode.
+type finder interface {
+	Find(ctx context.Context, service string) (user, secret string, err error)
+}
+
+func (h *handler) set(ctx context.Context) error {
+	cfg, f, ok, err := h.lookup()
+	if err != nil {
+		return err
+	}
+	if ok && f.Kind != feed.Token {
+		return fmt.Errorf("feedkey manages the credential for feed %s: run `feedkey login %s`", f.ID, f.ID)
+	}
+	password, err := readPassword(h.env.Stdin)
+	if err != nil {
+		return err
+	}
+	if ok {
+		// A static feed's token may be replaced the way a user would with
+		// Python keyring.
+		return store.New(h.env.Keychain).Save(ctx, f.CredentialID(cfg.Trust), store.Credential{
+			Kind: string(feed.Token), Username: h.args.Username, Secret: password,
+		})
+	}
+	// Clear every item for the pair first: another writer (Python keyring
+	// adds an "application" attribute) can leave a second item that a
+	// later read might return instead (SPEC §2.3).
+	for range 16 {
+		if err := h.env.Keychain.Delete(ctx, h.args.Service, h.args.Username); err != nil {
+			if !errors.Is(err, store.ErrNotFound) {
+				return err
+			}
+			break
+		}
+	}
+	return h.env.Keychain.Set(ctx, h.args.Service, h.args.Username, password)
+}
+
+// readPassword reads the password from stdin as Python keyring does when
+// stdin is not a terminal: all of it, minus one trailing newline.
+func readPassword(r io.Reader) (string, error) {
+	b, err := io.ReadAll(io.LimitReader(r, 1<<20))
+	if err != nil {
+		return "", fmt.Errorf("read password from stdin: %w", err)
+	}
+	password := strings.TrimSuffix(string(b), "\n")
+	if password == "" {
+		return "", errors.New("empty password on stdin: nothing stored")
+	}
+	return password, nil
+}
+
+func (h *handler) del(ctx context.Context) error {
+	_, f, ok, err := h.lookup()
+	if err != nil {
+		return err
+	}
+	if ok {
+		return fmt.Errorf("feedkey manages the credential for feed %s: run `feedkey logout %s`", f.ID, f.ID)
+	}
+	err = h.env.Keychain.Delete(ctx, h.args.Service, h.args.Username)
+	if errors.Is(err, store.ErrNotFound) {
+		return errExit(1)
+	}
+	return err
+}
