@@ -64,7 +64,10 @@ func (k OS) Get(ctx context.Context, service, user string) (string, error) {
 // Set implements [Keychain].
 func (k OS) Set(ctx context.Context, service, user, secret string) error {
 	return k.do(ctx, opWrite, service, user, func() error {
-		return keyring.Set(service, user, secret)
+		if err := keyring.Set(service, user, secret); err != nil {
+			return err
+		}
+		return dedupe(service, user, secret)
 	})
 }
 

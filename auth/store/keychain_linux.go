@@ -195,3 +195,36 @@ func find(service string) (user, secret string, err error) {
 	}
 	return attrs["username"], string(s.Value), nil
 }
+
+// dedupe leaves exactly one item for service and user: the one just written
+// with secret. Secret Service keeps other writers' items beside ours when
+// their attribute sets differ (Python keyring adds "application"), and
+// go-keyring then reads whichever comes first (SPEC §2.3).
+func dedupe(service, user, secret string) error {
+	svc, err := ss.NewSecretService()
+	if err != nil {
+		return err
+	}
+	items, err := svc.SearchItems(svc.GetLoginCollection(), map[string]string{"service": service, "username": user})
+	if err != nil || len(items) < 2 {
+		return err
+	}
+	session, err := svc.OpenSession()
+	if err != nil {
+		return err
+	}
+	defer svc.Close(session)
+	kept := false
+	for _, item := range items {
+		if !kept {
+			if s, err := svc.GetSecret(item, session.Path()); err == nil && string(s.Value) == secret {
+				kept = true
+				continue
+			}
+		}
+		if err := svc.Delete(item); err != nil {
+			return err
+		}
+	}
+	return nil
+}

@@ -28,6 +28,7 @@ func TestMain(m *testing.M) {
 		os.Exit(1)
 	}
 	session = s
+	s.Setenv() // for tests that play another program writing the keychain
 	code := m.Run()
 	stop()
 	testbin.Cleanup()

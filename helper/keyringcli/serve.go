@@ -242,6 +242,9 @@ type finder interface {
 }
 
 func (h *handler) set(ctx context.Context) error {
+	if err := notOwned(h.args.Service); err != nil {
+		return err
+	}
 	cfg, f, ok, err := h.lookup()
 	if err != nil {
 		return err
@@ -260,17 +263,8 @@ func (h *handler) set(ctx context.Context) error {
 			Kind: string(feed.Token), Username: h.args.Username, Secret: password,
 		})
 	}
-	// Clear every item for the pair first: another writer (Python keyring
-	// adds an "application" attribute) can leave a second item that a
-	// later read might return instead (SPEC §2.3).
-	for range 16 {
-		if err := h.env.Keychain.Delete(ctx, h.args.Service, h.args.Username); err != nil {
-			if !errors.Is(err, store.ErrNotFound) {
-				return err
-			}
-			break
-		}
-	}
+	// The OS keychain removes other writers' duplicates of the pair, so
+	// Python keyring reads this value afterwards (SPEC §2.3).
 	return h.env.Keychain.Set(ctx, h.args.Service, h.args.Username, password)
 }
 
@@ -288,7 +282,19 @@ func readPassword(r io.Reader) (string, error) {
 	return password, nil
 }
 
+// notOwned refuses writes to the entries feedkey itself keeps: written by
+// hand they would no longer be feedkey records.
+func notOwned(service string) error {
+	if strings.HasPrefix(service, store.ServicePrefix) {
+		return fmt.Errorf("%s is managed by feedkey: use `feedkey add`, `feedkey login` or `feedkey logout`", service)
+	}
+	return nil
+}
+
 func (h *handler) del(ctx context.Context) error {
+	if err := notOwned(h.args.Service); err != nil {
+		return err
+	}
 	_, f, ok, err := h.lookup()
 	if err != nil {
 		return err

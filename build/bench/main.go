@@ -1,0 +1,301 @@
+//go:build linux
+
+// Command bench measures, side by side, how long pip waits for
+// `keyring get URL USER` when feedkey's helper answers it and when Debian's
+// Python keyring does, both reading the same private gnome-keyring (SPEC §10).
+//
+// Usage (from anywhere inside the module):
+//
+//	go run ./build/bench [-n 200] [-pyn 30] [-warmup 3] [-strict]
+//
+// build/bench.sh first installs the Debian packages it needs.
+//
+// bench builds app/feedkey and helper/feedkey-keyring into a temporary
+// directory, starts a private D-Bus session with gnome-keyring
+// (internal/testbus), stores a static token with `feedkey add` and a Python
+// keyring item with `python3 -m keyring set`, then times both `get`
+// commands, interleaved so that machine noise falls on both alike. It
+// prints the figures, the SPEC targets with PASS or FAIL, the helper's
+// binary size and peak RSS, and whether the helper links any forbidden
+// package. The exit status is 0 whatever the targets say unless -strict is
+// given; it is 1 when the benchmark itself cannot run.
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"os/exec"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/feedkey/feedkey/internal/testbus"
+)
+
+// What the two commands read.
+const (
+	feedURL   = "https://pypi.bench.example/simple/"
+	feedUser  = "__token__"
+	feedToken = "bench-static-token-0123456789abcdef"
+
+	pyService  = "svc"
+	pyUser     = "user"
+	pyPassword = "bench-python-password"
+
+	python = "/usr/bin/python3"
+)
+
+// SPEC §10 targets.
+const (
+	maxHelperMedian = 5 * time.Millisecond
+	minRatio        = 30.0
+)
+
+// forbidden lists packages (and everything below them) the helper must
+// never link: they would bloat it and slow its start.
+var forbidden = []string{
+	"net/http",
+	"crypto/tls",
+	"github.com/Azure/azure-sdk-for-go",
+	"github.com/AzureAD/microsoft-authentication-library-for-go",
+	"fyne.io/systray",
+	"golang.org/x/oauth2",
+	"github.com/pkg/browser",
+}
+
+// options are the command-line flags.
+type options struct {
+	helperRuns int
+	pythonRuns int
+	warmup     int
+	strict     bool
+}
+
+func main() {
+	var o options
+	flag.IntVar(&o.helperRuns, "n", 200, "timed runs of the helper")
+	flag.IntVar(&o.pythonRuns, "pyn", 30, "timed runs of Python keyring")
+	flag.IntVar(&o.warmup, "warmup", 3, "untimed warm-up runs of each command")
+	flag.BoolVar(&o.strict, "strict", false, "exit with status 1 when a target is missed")
+	flag.Parse()
+	if flag.NArg() > 0 || o.helperRuns < 1 || o.pythonRuns < 1 || o.warmup < 0 {
+		flag.Usage()
+		os.Exit(2)
+	}
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	pass, err := run(ctx, o)
+	stop()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "bench:", err)
+		os.Exit(1)
+	}
+	if !pass && o.strict {
+		os.Exit(1)
+	}
+}
+
+// run does the whole benchmark and reports whether every target was met.
+// Everything it starts or creates is stopped and removed before it returns.
+func run(ctx context.Context, o options) (pass bool, err error) {
+	root, err := moduleRoot(ctx)
+	if err != nil {
+		return false, err
+	}
+	tmp, err := os.MkdirTemp("", "feedkey-bench-")
+	if err != nil {
+		return false, err
+	}
+	defer os.RemoveAll(tmp)
+
+	bin := filepath.Join(tmp, "bin")
+	fmt.Println("building ./app/feedkey and ./helper/feedkey-keyring ...")
+	if err := build(ctx, root, bin); err != nil {
+		return false, err
+	}
+	helperPath := filepath.Join(bin, "feedkey-keyring")
+	fi, err := os.Stat(helperPath)
+	if err != nil {
+		return false, err
+	}
+	offenders, err := forbiddenDeps(ctx, root)
+	if err != nil {
+		return false, err
+	}
+
+	fmt.Println("starting a private D-Bus session with gnome-keyring ...")
+	session, stopSession, err := testbus.StartMain(testbus.Options{})
+	if err != nil {
+		return false, err
+	}
+	defer stopSession()
+	env := append(session.Env(os.Environ()),
+		"FEEDKEY_CONFIG="+filepath.Join(tmp, "config.toml"),
+		"FEEDKEY_SYSTEM_CONFIG=")
+
+	if err := store(ctx, env, filepath.Join(bin, "feedkey"), session); err != nil {
+		return false, err
+	}
+	helper := probe{path: helperPath, args: []string{"get", feedURL, feedUser}, want: feedToken + "\n"}
+	py := probe{path: python, args: []string{"-m", "keyring", "get", pyService, pyUser}, want: pyPassword + "\n"}
+
+	fmt.Printf("warming up (%d runs each) ...\n", o.warmup)
+	for range o.warmup {
+		if _, err := helper.run(ctx, env); err != nil {
+			return false, err
+		}
+		if _, err := py.run(ctx, env); err != nil {
+			return false, err
+		}
+	}
+	fmt.Printf("measuring (%d helper runs, %d Python runs, interleaved) ...\n\n", o.helperRuns, o.pythonRuns)
+	hs, ps, err := measure(ctx, env, helper, py, o.helperRuns, o.pythonRuns)
+	if err != nil {
+		return false, err
+	}
+	return report(os.Stdout, results{helper: hs, python: ps, size: fi.Size(), offenders: offenders}), nil
+}
+
+// moduleRoot returns the directory of the go.mod of the module bench is
+// run in.
+func moduleRoot(ctx context.Context) (string, error) {
+	out, err := exec.CommandContext(ctx, "go", "env", "GOMOD").Output()
+	if err != nil {
+		return "", fmt.Errorf("go env GOMOD: %w", err)
+	}
+	gomod := strings.TrimSpace(string(out))
+	if gomod == "" || gomod == os.DevNull {
+		return "", errors.New("not inside a Go module: run bench from the feedkey repository")
+	}
+	return filepath.Dir(gomod), nil
+}
+
+// build builds feedkey and the helper into dir, as a user would.
+func build(ctx context.Context, root, dir string) error {
+	cmd := exec.CommandContext(ctx, "go", "build", "-o", dir+string(filepath.Separator), "./app/feedkey", "./helper/feedkey-keyring")
+	cmd.Dir = root
+	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
+	if err := cmd.Run(); err != nil {
+		return fmt.Errorf("go build: %w", err)
+	}
+	return nil
+}
+
+// forbiddenDeps returns the packages of `go list -deps` of the helper that
+// are, or lie below, a forbidden package.
+func forbiddenDeps(ctx context.Context, root string) ([]string, error) {
+	cmd := exec.CommandContext(ctx, "go", "list", "-deps", "./helper/feedkey-keyring")
+	cmd.Dir = root
+	cmd.Stderr = os.Stderr
+	out, err := cmd.Output()
+	if err != nil {
+		return nil, fmt.Errorf("go list -deps: %w", err)
+	}
+	var bad []string
+	for _, pkg := range strings.Fields(string(out)) {
+		for _, f := range forbidden {
+			if pkg == f || strings.HasPrefix(pkg, f+"/") {
+				bad = append(bad, pkg)
+				break
+			}
+		}
+	}
+	return bad, nil
+}
+
+// store puts the two secrets into the session's keychain: the feed token
+// through `feedkey add`, the Python item through `python3 -m keyring set`.
+// It checks, with secret-tool, that Python really wrote to the Secret
+// Service rather than to some other keyring backend.
+func store(ctx context.Context, env []string, feedkey string, s *testbus.Session) error {
+	if err := runWithStdin(ctx, env, feedToken+"\n", feedkey, "add", feedURL, "--kind", "token"); err != nil {
+		return err
+	}
+	// python3-keyring 23.9 reads the password up to a newline.
+	if err := runWithStdin(ctx, env, pyPassword+"\n", python, "-m", "keyring", "set", pyService, pyUser); err != nil {
+		return err
+	}
+	got, found, err := s.Lookup(pyService, pyUser)
+	switch {
+	case err != nil:
+		return err
+	case !found || got != pyPassword:
+		return fmt.Errorf("python3 -m keyring set did not store %s/%s in the Secret Service (found %v): is another keyring backend configured?", pyService, pyUser, found)
+	}
+	return nil
+}
+
+// runWithStdin runs name with args in env, feeding it stdin.
+func runWithStdin(ctx context.Context, env []string, stdin, name string, args ...string) error {
+	cmd := exec.CommandContext(ctx, name, args...)
+	cmd.Env = env
+	cmd.Stdin = strings.NewReader(stdin)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return fmt.Errorf("%s %s: %w; output: %q", filepath.Base(name), strings.Join(args, " "), err, out)
+	}
+	return nil
+}
+
+// probe is one command under measurement.
+type probe struct {
+	path string
+	args []string
+	want string // its expected standard output
+}
+
+// sample is the outcome of one run.
+type sample struct {
+	wall   time.Duration
+	maxRSS int64 // peak resident set size in KiB, as getrusage reports it
+}
+
+// run runs p once and times it. It fails unless p exits with status 0
+// and prints exactly what it should.
+func (p probe) run(ctx context.Context, env []string) (sample, error) {
+	cmd := exec.CommandContext(ctx, p.path, p.args...)
+	cmd.Env = env
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+
+	start := time.Now()
+	err := cmd.Run()
+	wall := time.Since(start)
+
+	name := filepath.Base(p.path) + " " + strings.Join(p.args, " ")
+	if err != nil {
+		return sample{}, fmt.Errorf("%s: %w; stderr: %q", name, err, stderr.String())
+	}
+	if got := stdout.String(); got != p.want {
+		return sample{}, fmt.Errorf("%s: printed %q, want %q", name, got, p.want)
+	}
+	s := sample{wall: wall}
+	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
+		s.maxRSS = ru.Maxrss
+	}
+	return s, nil
+}
+
+// measure runs a n times and b m times, each spread evenly over the whole
+// run (strictly a, b, a, b, … when n == m), so that machine noise falls on
+// both alike.
+func measure(ctx context.Context, env []string, a, b probe, n, m int) (as, bs []sample, err error) {
+	for len(as) < n || len(bs) < m {
+		// Run a unless it is ahead of b in proportion to its count.
+		p, dst := b, &bs
+		if len(bs) >= m || (len(as) < n && len(as)*m <= len(bs)*n) {
+			p, dst = a, &as
+		}
+		s, err := p.run(ctx, env)
+		if err != nil {
+			return nil, nil, err
+		}
+		*dst = append(*dst, s)
+	}
+	return as, bs, nil
+}

@@ -1,0 +1,209 @@
+//go:build linux
+
+package main_test
+
+import (
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/godbus/dbus/v5"
+	"github.com/zalando/go-keyring"
+
+	"github.com/feedkey/feedkey/internal/testbin"
+	"github.com/feedkey/feedkey/internal/testbus"
+)
+
+// oneLine fails t unless stderr is exactly one line mentioning want, and
+// never the secret.
+func oneLine(t *testing.T, r testbin.Result, code int, want, secret string) {
+	t.Helper()
+	if r.Code != code || r.Stdout != "" {
+		t.Errorf("exit %d, stdout %q; want exit %d and nothing on stdout (stderr %q)", r.Code, r.Stdout, code, r.Stderr)
+	}
+	if strings.Count(r.Stderr, "\n") != 1 || !strings.HasSuffix(r.Stderr, "\n") {
+		t.Errorf("stderr is not one line: %q", r.Stderr)
+	}
+	if !strings.Contains(r.Stderr, want) {
+		t.Errorf("stderr %q does not say %q", r.Stderr, want)
+	}
+	if secret != "" && strings.Contains(r.Stderr, secret) {
+		t.Errorf("stderr shows the secret: %q", r.Stderr)
+	}
+}
+
+func TestCorruptConfig(t *testing.T) {
+	w := newWorld(t, session)
+	w.addToken(feedURL, token)
+	broken := "[[feed]]\nid = \"team\"\nkind = \"token\"\nurl = \"https://pypi.team.example/team/simple/\"\nusername = \n"
+	if err := os.WriteFile(w.cfg, []byte(broken), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	oneLine(t, w.helper("", "get", feedURL, "__token__"), 1, "config.toml:5:", token)
+	oneLine(t, w.feedkey("tok2\n", "add", "https://new.example/simple/", "--kind", "token"), 1, "config.toml:5:", "")
+	oneLine(t, w.feedkey("", "status"), 1, "config.toml:5:", "")
+	oneLine(t, w.feedkey("", "logout", "team"), 1, "config.toml:5:", "")
+	if data, _ := os.ReadFile(w.cfg); string(data) != broken {
+		t.Errorf("config changed:\n%s", data)
+	}
+	if items, _ := session.Items("feedkey:new-example"); len(items) != 0 {
+		t.Errorf("add stored a credential despite the broken config: %v", items)
+	}
+	// The credential of the existing feed is untouched.
+	if items, _ := session.Items("feedkey:pypi-team-example-team"); len(items) != 1 {
+		t.Errorf("existing credential items = %v", items)
+	}
+}
+
+func TestForeignKeychainRecord(t *testing.T) {
+	w := newWorld(t, session)
+	w.addToken("https://foreign.example/simple/", token)
+	// Another program overwrites feedkey's item with something else.
+	if err := keyring.Set("feedkey:foreign-example", "credential", "hunter2"); err != nil {
+		t.Fatal(err)
+	}
+	oneLine(t, w.helper("", "get", "https://foreign.example/simple/", "__token__"), 1, "not a feedkey credential record", "hunter2")
+	r := w.feedkey("", "status", "--json")
+	if r.Code != 0 || !strings.Contains(r.Stdout, `"state": "error"`) || strings.Contains(r.Stdout, "hunter2") {
+		t.Errorf("status --json = %d %s", r.Code, r.Stdout)
+	}
+	// The helper does not write feedkey's own entries.
+	oneLine(t, w.helper("x\n", "set", "feedkey:foreign-example", "credential"), 1, "managed by feedkey", "")
+	// A second writer (Python keyring adds an attribute, so its item does
+	// not replace ours) leaves a duplicate that the next save cleans up.
+	if r := w.python("dup\n", "set", "feedkey:foreign-example", "credential"); r.Code != 0 {
+		t.Fatalf("python keyring set: %s", r.Stderr)
+	}
+	// Adding the token again repairs it; logout removes every item.
+	w.addToken("https://foreign.example/simple/", "fresh")
+	if items, _ := session.Items("feedkey:foreign-example"); len(items) != 1 {
+		t.Errorf("items after re-add = %v, want one", items)
+	}
+	if r := w.helper("", "get", "https://foreign.example/simple/", "u"); r.Stdout != "fresh\n" {
+		t.Errorf("after re-add: %q %q", r.Stdout, r.Stderr)
+	}
+	if r := w.feedkey("", "logout", "foreign-example"); r.Code != 0 {
+		t.Fatalf("logout: %s", r.Stderr)
+	}
+	if items, _ := session.Items("feedkey:foreign-example"); len(items) != 0 {
+		t.Errorf("items left after logout: %v", items)
+	}
+	oneLine(t, w.helper("", "get", "https://foreign.example/simple/", "u"), 1, "no credential stored for feed foreign-example", "")
+}
+
+func TestEmptyTokenOnStdin(t *testing.T) {
+	w := newWorld(t, session)
+	for _, stdin := range []string{"", "\n", "  \n\t"} {
+		oneLine(t, w.feedkey(stdin, "add", "https://empty.example/simple/", "--kind", "token"), 1, "no token on stdin", "")
+	}
+	if _, err := os.Stat(w.cfg); !os.IsNotExist(err) {
+		t.Errorf("config written: %v", err)
+	}
+	if items, _ := session.Items("feedkey:empty-example"); len(items) != 0 {
+		t.Errorf("items stored: %v", items)
+	}
+}
+
+func TestBadArguments(t *testing.T) {
+	w := newWorld(t, session)
+	tests := []struct {
+		args []string
+		code int
+		want string
+	}{
+		{[]string{"add", "not a url", "--kind", "token"}, 1, "is not a URL"},
+		{[]string{"add", "http://insecure.example/simple/", "--kind", "token"}, 1, "only to https"},
+		{[]string{"add", "https://x.example/simple/", "--kind", "npm"}, 2, "unknown --kind"},
+		{[]string{"add", "https://x.example/simple/", "--bogus"}, 2, "flag provided but not defined: -bogus"},
+		{[]string{"add"}, 2, "missing URL"},
+		{[]string{"frobnicate"}, 2, `unknown command "frobnicate"`},
+		{[]string{"logout", "nope"}, 1, `no feed "nope"`},
+		{[]string{"token", "https://nowhere.example/simple/"}, 1, "no feed covers"},
+	}
+	for _, tt := range tests {
+		r := w.feedkey("tok\n", tt.args...)
+		if r.Code != tt.code || !strings.Contains(r.Stderr, tt.want) || r.Stdout != "" {
+			t.Errorf("feedkey %q = exit %d, stdout %q, stderr %q; want exit %d and %q", tt.args, r.Code, r.Stdout, r.Stderr, tt.code, tt.want)
+		}
+	}
+	if _, err := os.Stat(w.cfg); !os.IsNotExist(err) {
+		t.Errorf("config written: %v", err)
+	}
+}
+
+// TestUnusableKeychain: no Secret Service, a locked collection and no bus
+// at all each give one clear line quickly and change nothing.
+func TestUnusableKeychain(t *testing.T) {
+	t.Run("no Secret Service", func(t *testing.T) {
+		s := testbus.Start(t, testbus.Options{NoSecretService: true})
+		w := newWorld(t, s)
+		oneLine(t, w.feedkey("tok\n", "add", feedURL, "--kind", "token"), 1, "no Secret Service on the D-Bus session bus", "")
+		if _, err := os.Stat(w.cfg); !os.IsNotExist(err) {
+			t.Errorf("config written: %v", err)
+		}
+		writeConfig(t, w, feedURL)
+		oneLine(t, w.helper("", "get", feedURL, "__token__"), 1, "no Secret Service", "")
+		oneLine(t, w.helper("", "get", "plain-service", "u"), 1, "no Secret Service", "")
+	})
+
+	t.Run("locked collection", func(t *testing.T) {
+		s := testbus.Start(t, testbus.Options{})
+		w := newWorld(t, s)
+		w.addToken(feedURL, token)
+		lock(t, s)
+		oneLine(t, w.helper("", "get", feedURL, "__token__"), 1, "the keychain is locked", token)
+		before, _ := os.ReadFile(w.cfg)
+		oneLine(t, w.feedkey("tok\n", "add", "https://second.example/simple/", "--kind", "token"), 1, "the keychain is locked", "")
+		if after, _ := os.ReadFile(w.cfg); string(after) != string(before) {
+			t.Errorf("config changed:\n%s", after)
+		}
+	})
+
+	t.Run("locked at start", func(t *testing.T) {
+		s := testbus.Start(t, testbus.Options{Locked: true})
+		w := newWorld(t, s)
+		oneLine(t, w.feedkey("tok\n", "add", feedURL, "--kind", "token"), 1, "the keychain is locked", "")
+	})
+
+	t.Run("no bus", func(t *testing.T) {
+		w := newWorld(t, session)
+		var env []string
+		for _, kv := range w.env {
+			if !strings.HasPrefix(kv, "DBUS_SESSION_BUS_ADDRESS=") && !strings.HasPrefix(kv, "XDG_RUNTIME_DIR=") {
+				env = append(env, kv)
+			}
+		}
+		w.env = append(env, "XDG_RUNTIME_DIR="+t.TempDir())
+		writeConfig(t, w, feedURL)
+		oneLine(t, w.helper("", "get", feedURL, "__token__"), 1, "no D-Bus session bus", "")
+		if r := w.feedkey("", "doctor"); r.Code != 1 || !strings.Contains(r.Stdout, "keychain unavailable: no D-Bus session bus") {
+			t.Errorf("doctor = %d %q %q", r.Code, r.Stdout, r.Stderr)
+		}
+	})
+}
+
+// writeConfig writes a config with one token feed, as if added earlier.
+func writeConfig(t *testing.T, w *world, url string) {
+	t.Helper()
+	cfg := "[[feed]]\nid = \"team\"\nkind = \"token\"\nurl = \"" + url + "\"\n"
+	if err := os.WriteFile(w.cfg, []byte(cfg), 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// lock locks the login collection, as the screen locker would.
+func lock(t *testing.T, s *testbus.Session) {
+	t.Helper()
+	conn, err := dbus.Connect(s.Address)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	var locked []dbus.ObjectPath
+	var prompt dbus.ObjectPath
+	err = conn.Object("org.freedesktop.secrets", "/org/freedesktop/secrets").Call("org.freedesktop.Secret.Service.Lock", 0,
+		[]dbus.ObjectPath{"/org/freedesktop/secrets/collection/login"}).Store(&locked, &prompt)
+	if err != nil || len(locked) != 1 {
+		t.Fatalf("Lock = %v, %v", locked, err)
+	}
+}
