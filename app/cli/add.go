@@ -3,7 +3,6 @@ package cli
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"net/url"
@@ -26,7 +25,7 @@ type addOptions struct {
 
 func runAdd(ctx context.Context, env *Env, args []string) error {
 	var opts addOptions
-	fs := flag.NewFlagSet("add", flag.ContinueOnError)
+	fs := newFlagSet("add")
 	kind := fs.String("kind", "", "feed kind: token")
 	fs.StringVar(&opts.Name, "name", "", "feed id (default: derived from the URL)")
 	fs.StringVar(&opts.Username, "username", "", "user name to present (token feeds; default __token__)")

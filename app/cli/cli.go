@@ -133,10 +133,16 @@ func printHelp(w io.Writer) {
 	}
 }
 
+// newFlagSet returns a flag set that reports errors to its caller only.
+func newFlagSet(name string) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	return fs
+}
+
 // parseFlags parses flags that may appear before, between or after the
 // positional arguments, and returns the positionals.
 func parseFlags(fs *flag.FlagSet, args []string) ([]string, error) {
-	fs.SetOutput(io.Discard)
 	var pos []string
 	for {
 		if err := fs.Parse(args); err != nil {

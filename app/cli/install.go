@@ -3,7 +3,6 @@ package cli
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -19,7 +18,7 @@ type installOptions struct {
 
 func runInstallHelper(ctx context.Context, env *Env, args []string) error {
 	var opts installOptions
-	fs := flag.NewFlagSet("install-helper", flag.ContinueOnError)
+	fs := newFlagSet("install-helper")
 	fs.StringVar(&opts.Dir, "dir", "", "directory on PATH to install into (default ~/.local/bin; Windows %LOCALAPPDATA%\\feedkey\\bin)")
 	fs.BoolVar(&opts.Force, "force", false, "replace a `keyring` that is not feedkey's")
 	pos, err := parseFlags(fs, args)

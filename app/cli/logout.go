@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"flag"
 	"fmt"
 
 	"github.com/feedkey/feedkey/app/config"
@@ -47,7 +46,7 @@ func runRemove(ctx context.Context, env *Env, args []string) error {
 
 // feedArg parses the single FEED argument: a feed id or a URL it covers.
 func feedArg(env *Env, cmd string, args []string) (*config.Config, feed.Feed, error) {
-	fs := flag.NewFlagSet(cmd, flag.ContinueOnError)
+	fs := newFlagSet(cmd)
 	pos, err := parseFlags(fs, args)
 	if err != nil {
 		return nil, feed.Feed{}, err

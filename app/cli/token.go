@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"time"
 
@@ -17,7 +16,7 @@ import (
 const tokenValidity = 5 * time.Minute
 
 func runToken(ctx context.Context, env *Env, args []string) error {
-	fs := flag.NewFlagSet("token", flag.ContinueOnError)
+	fs := newFlagSet("token")
 	asJSON := fs.Bool("json", false, `print {"username", "password", "expires"} as JSON`)
 	pos, err := parseFlags(fs, args)
 	if err != nil {

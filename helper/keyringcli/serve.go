@@ -78,6 +78,9 @@ func (h *handler) run(ctx context.Context) error {
 	case a.ListBackends:
 		_, err := fmt.Fprintf(h.env.Stdout, "feedkey.Keyring (priority: 10)\n")
 		return err
+	case a.PrintCompletion != "":
+		// Upstream without its completion extra answers the same.
+		return errors.New("Install keyring[completion] for completion support.")
 	case a.Disable:
 		return errors.New("feedkey-keyring cannot be disabled with --disable: take it off PATH or set pip's --keyring-provider")
 	}

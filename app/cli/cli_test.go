@@ -1,0 +1,180 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/feedkey/feedkey/auth/store"
+	"github.com/feedkey/feedkey/auth/store/storetest"
+)
+
+func init() { os.Setenv("FEEDKEY_SYSTEM_CONFIG", "") }
+
+type testEnv struct {
+	*Env
+	out, err *bytes.Buffer
+	kc       *storetest.Memory
+}
+
+func newTestEnv(t *testing.T) *testEnv {
+	t.Helper()
+	out, errb := &bytes.Buffer{}, &bytes.Buffer{}
+	kc := &storetest.Memory{}
+	return &testEnv{
+		Env: &Env{
+			In: strings.NewReader(""), Out: out, Err: errb,
+			ConfigPath: filepath.Join(t.TempDir(), "config.toml"),
+			Keychain:   kc,
+			Getenv:     func(string) string { return "" },
+			LookPath:   func(string) (string, error) { return "", errors.New("not found") },
+			Now:        func() time.Time { return time.Date(2026, 11, 22, 12, 0, 0, 0, time.UTC) },
+		},
+		out: out, err: errb, kc: kc,
+	}
+}
+
+func (e *testEnv) run(stdin string, args ...string) int {
+	e.In = strings.NewReader(stdin)
+	e.out.Reset()
+	e.err.Reset()
+	return Main(context.Background(), args, e.Env)
+}
+
+func TestAddAndToken(t *testing.T) {
+	e := newTestEnv(t)
+	if code := e.run("tok-1\n", "add", "https://__token__@Pypi.Team.Example/team/simple", "--kind", "token"); code != 0 {
+		t.Fatalf("add: %d %s", code, e.err)
+	}
+	if !strings.Contains(e.out.String(), "Added feed pypi-team-example-team for https://pypi.team.example/team/simple/.") {
+		t.Errorf("add said %q", e.out)
+	}
+	if code := e.run("", "token", "https://pypi.team.example/team/simple/pkg/"); code != 0 || e.out.String() != "tok-1\n" {
+		t.Errorf("token = %d %q %q", code, e.out, e.err)
+	}
+	// Adding the same URL again replaces the token and keeps one feed.
+	if code := e.run("tok-2", "add", "https://pypi.team.example/team/simple/", "--kind=token"); code != 0 {
+		t.Fatalf("re-add: %d %s", code, e.err)
+	}
+	e.run("", "token", "--json", "https://pypi.team.example/team/simple/")
+	var got struct{ Username, Password string }
+	if err := json.Unmarshal(e.out.Bytes(), &got); err != nil || got.Username != "__token__" || got.Password != "tok-2" {
+		t.Errorf("token --json = %q (%v)", e.out, err)
+	}
+	// Flags before the URL, a chosen name and user.
+	if code := e.run("t3", "add", "--kind", "token", "--name", "deploy", "--username", "ci", "https://other.example/simple/"); code != 0 {
+		t.Fatalf("add with flags first: %d %s", code, e.err)
+	}
+	e.run("", "token", "--json", "https://other.example/simple/")
+	if !strings.Contains(e.out.String(), `"username":"ci"`) {
+		t.Errorf("token --json = %q", e.out)
+	}
+}
+
+func TestStatus(t *testing.T) {
+	e := newTestEnv(t)
+	if code := e.run("", "status"); code != 0 || !strings.Contains(e.out.String(), "No feeds yet") {
+		t.Errorf("empty status = %d %q", code, e.out)
+	}
+	e.run("secret-one", "add", "https://a.example/simple/", "--kind", "token")
+	e.run("secret-two", "add", "https://b.example/simple/", "--kind", "token")
+	e.run("", "logout", "b-example")
+	if code := e.run("", "status", "--json"); code != 0 {
+		t.Fatalf("status: %d %s", code, e.err)
+	}
+	var out statusOutput
+	if err := json.Unmarshal(e.out.Bytes(), &out); err != nil {
+		t.Fatal(err)
+	}
+	states := map[string]string{}
+	for _, f := range out.Feeds {
+		states[f.ID] = f.State
+	}
+	if states["a-example"] != "valid" || states["b-example"] != "missing" || len(states) != 2 {
+		t.Errorf("states = %v", states)
+	}
+	e.run("", "status")
+	text := e.out.String()
+	if strings.Contains(text, "secret-") || !strings.Contains(text, "valid (__token__, no expiry)") || !strings.Contains(text, "missing: run `feedkey add https://b.example/simple/ --kind token`") {
+		t.Errorf("status =\n%s", text)
+	}
+}
+
+func TestStatusExpiry(t *testing.T) {
+	e := newTestEnv(t)
+	e.run("x", "add", "https://a.example/simple/", "--kind", "token")
+	exp := e.Now().Add(90 * time.Minute)
+	if err := store.New(e.kc).Save(context.Background(), "a-example", store.Credential{Kind: "token", Secret: "x", Expires: exp}); err != nil {
+		t.Fatal(err)
+	}
+	e.run("", "status")
+	if !strings.Contains(e.out.String(), "1h30m0s left") {
+		t.Errorf("status = %q", e.out)
+	}
+	e.Now = func() time.Time { return exp.Add(time.Second) }
+	e.run("", "status")
+	if !strings.Contains(e.out.String(), "expired") {
+		t.Errorf("status = %q", e.out)
+	}
+	if code := e.run("", "token", "https://a.example/simple/"); code != 1 || e.out.Len() != 0 || !strings.Contains(e.err.String(), "has expired") {
+		t.Errorf("token of expired = %d %q %q", code, e.out, e.err)
+	}
+}
+
+func TestRemove(t *testing.T) {
+	e := newTestEnv(t)
+	e.run("x", "add", "https://a.example/simple/", "--kind", "token")
+	if code := e.run("", "remove", "https://a.example/simple/"); code != 0 {
+		t.Fatalf("remove: %d %s", code, e.err)
+	}
+	if n := e.kc.Len(store.Service("a-example")); n != 0 {
+		t.Errorf("%d keychain entries left", n)
+	}
+	if code := e.run("", "token", "https://a.example/simple/"); code != 1 {
+		t.Errorf("token after remove = %d", code)
+	}
+}
+
+func TestAddLeavesNothingOnFailure(t *testing.T) {
+	e := newTestEnv(t)
+	e.kc.Err = errors.New("keychain unavailable: test")
+	if code := e.run("tok", "add", "https://a.example/simple/", "--kind", "token"); code != 1 {
+		t.Fatalf("add = %d", code)
+	}
+	if _, err := os.Stat(e.ConfigPath); !os.IsNotExist(err) {
+		t.Errorf("config written although the token could not be stored")
+	}
+	if got := e.err.String(); strings.Count(got, "\n") != 1 || !strings.Contains(got, "store token for a-example") {
+		t.Errorf("stderr = %q", got)
+	}
+}
+
+func TestParseFlags(t *testing.T) {
+	tests := []struct {
+		args []string
+		pos  []string
+		kind string
+		err  bool
+	}{
+		{[]string{"URL", "--kind", "token"}, []string{"URL"}, "token", false},
+		{[]string{"--kind=token", "URL"}, []string{"URL"}, "token", false},
+		{[]string{"A", "B"}, []string{"A", "B"}, "", false},
+		{[]string{"--", "--kind"}, []string{"--kind"}, "", false},
+		{[]string{"URL", "--nope"}, nil, "", true},
+		{[]string{"URL", "--kind"}, nil, "", true},
+	}
+	for _, tt := range tests {
+		fs := newFlagSet("t")
+		kind := fs.String("kind", "", "")
+		pos, err := parseFlags(fs, tt.args)
+		if (err != nil) != tt.err || strings.Join(pos, " ") != strings.Join(tt.pos, " ") || *kind != tt.kind {
+			t.Errorf("parseFlags(%q) = %q, kind %q, %v", tt.args, pos, *kind, err)
+		}
+	}
+}

@@ -1,0 +1,64 @@
+//go:build linux
+
+package main_test
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/feedkey/feedkey/internal/testbin"
+)
+
+// TestInstallHelperAndDoctor installs the helper the way a user does and
+// checks that doctor sees it first on PATH, ahead of a Python keyring.
+func TestInstallHelperAndDoctor(t *testing.T) {
+	bin := testbin.Build(t)
+	home := t.TempDir()
+	pyKeyring := filepath.Join(t.TempDir(), "pybin")
+	os.MkdirAll(pyKeyring, 0o755)
+	// A Python keyring entry point, as pip installs one.
+	os.WriteFile(filepath.Join(pyKeyring, "keyring"), []byte("#!/usr/bin/python3\nimport sys\nfrom keyring.cli import main\nsys.exit(main())\n"), 0o755)
+	localBin := filepath.Join(home, ".local", "bin")
+	env := append(session.Env(os.Environ()), "HOME="+home, "FEEDKEY_CONFIG="+filepath.Join(home, "config.toml"), "FEEDKEY_SYSTEM_CONFIG=",
+		"PATH="+pyKeyring+string(os.PathListSeparator)+localBin+string(os.PathListSeparator)+"/usr/bin:/bin", "VIRTUAL_ENV=")
+	feedkey := func(args ...string) testbin.Result { return testbin.Run(t, env, "", bin.Feedkey, args...) }
+
+	r := feedkey("doctor")
+	if r.Code != 1 || !strings.Contains(r.Stdout, "is not feedkey's helper") || !strings.Contains(r.Stdout, "ok    keychain reachable and unlocked") {
+		t.Errorf("doctor with a Python keyring first = %d %q", r.Code, r.Stdout)
+	}
+
+	r = feedkey("install-helper")
+	if r.Code != 0 || !strings.Contains(r.Stdout, "Installed") || !strings.Contains(r.Stdout, "Put "+localBin+" first on PATH") {
+		t.Fatalf("install-helper = %d %q %q", r.Code, r.Stdout, r.Stderr)
+	}
+	if r := testbin.Run(t, env, "", filepath.Join(localBin, "keyring"), "--list-backends"); r.Stdout != "feedkey.Keyring (priority: 10)\n" {
+		t.Fatalf("installed keyring --list-backends = %q", r.Stdout)
+	}
+
+	// With the helper first, doctor is happy.
+	for i, kv := range env {
+		if strings.HasPrefix(kv, "PATH=") {
+			env[i] = "PATH=" + localBin + string(os.PathListSeparator) + pyKeyring + ":/usr/bin:/bin"
+		}
+	}
+	if r := feedkey("doctor"); r.Code != 0 || strings.Contains(r.Stdout, "FAIL") {
+		t.Errorf("doctor = %d %q", r.Code, r.Stdout)
+	}
+
+	// It does not overwrite someone else's keyring, nor install into a venv.
+	if r := feedkey("install-helper", "--dir", pyKeyring); r.Code != 1 || !strings.Contains(r.Stderr, "not feedkey's helper") {
+		t.Errorf("install over a Python keyring = %d %q", r.Code, r.Stderr)
+	}
+	venv := t.TempDir()
+	os.WriteFile(filepath.Join(venv, "pyvenv.cfg"), []byte("home = /usr/bin\n"), 0o644)
+	if r := feedkey("install-helper", "--dir", filepath.Join(venv, "bin")); r.Code != 1 || !strings.Contains(r.Stderr, "virtual environment") {
+		t.Errorf("install into a venv = %d %q", r.Code, r.Stderr)
+	}
+	// Reinstalling over our own helper is fine.
+	if r := feedkey("install-helper"); r.Code != 0 {
+		t.Errorf("reinstall = %d %q", r.Code, r.Stderr)
+	}
+}

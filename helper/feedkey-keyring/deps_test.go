@@ -1,0 +1,37 @@
+package main_test
+
+import (
+	"os/exec"
+	"strings"
+	"testing"
+)
+
+// TestDeps keeps the helper small and quick to start: pip runs it for every
+// authenticated request (SPEC §1, §10).
+func TestDeps(t *testing.T) {
+	forbidden := map[string]string{
+		"net/http":        "no HTTP client or server: the helper reads the keychain, the tray talks to the network",
+		"crypto/tls":      "no TLS: nothing in the helper dials out",
+		"testing":         "test code must not be linked into the program",
+		"fyne.io/systray": "the tray belongs to feedkey, not the helper",
+		"github.com/Azure/azure-sdk-for-go/sdk/azidentity":                "Entra ID sign-in runs in feedkey",
+		"github.com/AzureAD/microsoft-authentication-library-for-go/apps": "MSAL runs in feedkey",
+		"golang.org/x/oauth2":    "OAuth flows run in feedkey",
+		"github.com/pkg/browser": "the helper never opens a browser",
+	}
+	for _, goos := range []string{"linux", "windows", "darwin"} {
+		cmd := exec.Command("go", "list", "-deps", ".")
+		cmd.Env = append(cmd.Environ(), "GOOS="+goos, "CGO_ENABLED=0")
+		out, err := cmd.Output()
+		if err != nil {
+			t.Fatalf("go list -deps (GOOS=%s): %v", goos, err)
+		}
+		for _, pkg := range strings.Fields(string(out)) {
+			for bad, why := range forbidden {
+				if pkg == bad || strings.HasPrefix(pkg, bad+"/") {
+					t.Errorf("GOOS=%s: the helper links %s: %s", goos, pkg, why)
+				}
+			}
+		}
+	}
+}

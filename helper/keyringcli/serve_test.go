@@ -1,0 +1,60 @@
+package keyringcli
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/feedkey/feedkey/auth/store"
+	"github.com/feedkey/feedkey/auth/store/storetest"
+)
+
+func init() { os.Setenv("FEEDKEY_SYSTEM_CONFIG", "") }
+
+// TestPyJSONString compares with Python's own json.dumps, byte for byte.
+func TestPyJSONString(t *testing.T) {
+	inputs := []string{"plain", `quo"te\back`, "new\nline\ttab\r\b\f", "<&>", "é", "😀", "\x01\x7f", ""}
+	for _, in := range inputs {
+		cmd := exec.Command("/usr/bin/python3", "-c", "import json,sys; sys.stdout.write(json.dumps(sys.stdin.read()))")
+		cmd.Stdin = strings.NewReader(in)
+		want, err := cmd.Output()
+		if err != nil {
+			t.Fatalf("python3: %v", err)
+		}
+		if got := pyJSONString(in); got != string(want) {
+			t.Errorf("pyJSONString(%q) = %s, want %s", in, got, want)
+		}
+	}
+}
+
+func TestRunExpiredAndMissing(t *testing.T) {
+	cfg := filepath.Join(t.TempDir(), "config.toml")
+	os.WriteFile(cfg, []byte("[[feed]]\nid = \"a\"\nkind = \"token\"\nurl = \"https://a.example/simple/\"\n"), 0o600)
+	kc := &storetest.Memory{}
+	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	run := func(args ...string) (int, string, string) {
+		var out, errb bytes.Buffer
+		code := Run(context.Background(), args, Env{Stdin: strings.NewReader(""), Stdout: &out, Stderr: &errb,
+			ConfigPath: cfg, Keychain: kc, Now: func() time.Time { return now }})
+		return code, out.String(), errb.String()
+	}
+	if code, out, errs := run("get", "https://a.example/simple/", "u"); code != 1 || out != "" || !strings.Contains(errs, "no credential stored for feed a") {
+		t.Errorf("missing = %d %q %q", code, out, errs)
+	}
+	store.New(kc).Save(context.Background(), "a", store.Credential{Kind: "token", Secret: "s", Expires: now.Add(30 * time.Second)})
+	if code, out, errs := run("get", "https://a.example/simple/", "u"); code != 1 || out != "" || !strings.Contains(errs, "expired") {
+		t.Errorf("about to expire = %d %q %q", code, out, errs)
+	}
+	store.New(kc).Save(context.Background(), "a", store.Credential{Kind: "token", Secret: "s", Expires: now.Add(time.Hour)})
+	if code, out, _ := run("get", "https://a.example/simple/", "u"); code != 0 || out != "s\n" {
+		t.Errorf("valid = %d %q", code, out)
+	}
+	if code, _, errs := run("--print-completion", "bash"); code != 1 || !strings.Contains(errs, "completion") {
+		t.Errorf("--print-completion = %d %q", code, errs)
+	}
+}
