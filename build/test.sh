@@ -13,6 +13,7 @@ need=(
   "libsecret-tools:secret-tool"
   "python3-keyring:/usr/share/doc/python3-keyring"
   "python3-venv:/usr/share/doc/python3-venv"
+  "curl:curl"
 )
 missing=()
 for entry in "${need[@]}"; do

@@ -13,5 +13,7 @@
 //   - [CA], a throwaway certificate authority issuing loopback certificates;
 //   - [Wheel], which builds real, installable wheel files in memory;
 //   - [Index], a PEP 503 "simple" package index serving such wheels;
-//   - [Recorder], which records the requests any simulated service receives.
+//   - [Recorder], which records the requests any simulated service receives;
+//   - [PPM], a Posit Package Manager: device flow with PKCE, identity-token
+//     exchange and an authenticated index of such wheels.
 package simulator

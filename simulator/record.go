@@ -2,6 +2,8 @@ package simulator
 
 import (
 	"net/http"
+	"net/url"
+	"slices"
 	"sync"
 	"time"
 )
@@ -14,6 +16,7 @@ type Request struct {
 	Path   string      // the URL path, e.g. "/simple/demo-pkg/"
 	Query  string      // the raw query, without "?"
 	Header http.Header // a copy of all headers, Authorization included
+	Form   url.Values  // a copy of the form-encoded body, if the service read one
 }
 
 // A Recorder records requests, so that tests can assert which requests, and
@@ -27,7 +30,11 @@ type Recorder struct {
 
 // Record stores a copy of r's method, host, path, query and headers.
 // It does not read the body.
-func (rec *Recorder) Record(r *http.Request) {
+func (rec *Recorder) Record(r *http.Request) { rec.RecordForm(r, nil) }
+
+// RecordForm is like [Recorder.Record] and also stores a copy of form, the
+// already parsed form-encoded body of r.
+func (rec *Recorder) RecordForm(r *http.Request, form url.Values) {
 	if rec == nil {
 		return
 	}
@@ -38,6 +45,7 @@ func (rec *Recorder) Record(r *http.Request) {
 		Path:   r.URL.Path,
 		Query:  r.URL.RawQuery,
 		Header: r.Header.Clone(),
+		Form:   cloneValues(form),
 	}
 	rec.mu.Lock()
 	rec.reqs = append(rec.reqs, req)
@@ -55,6 +63,7 @@ func (rec *Recorder) Requests() []Request {
 	out := make([]Request, len(rec.reqs))
 	for i, req := range rec.reqs {
 		req.Header = req.Header.Clone()
+		req.Form = cloneValues(req.Form)
 		out[i] = req
 	}
 	return out
@@ -76,4 +85,16 @@ func (rec *Recorder) Wrap(h http.Handler) http.Handler {
 		rec.Record(r)
 		h.ServeHTTP(w, r)
 	})
+}
+
+// cloneValues returns a deep copy of v, nil if v is nil.
+func cloneValues(v url.Values) url.Values {
+	if v == nil {
+		return nil
+	}
+	out := make(url.Values, len(v))
+	for k, vs := range v {
+		out[k] = slices.Clone(vs)
+	}
+	return out
 }

@@ -21,14 +21,16 @@ type addOptions struct {
 	Kind     feed.Kind
 	Name     string
 	Username string
+	Address  string
 }
 
 func runAdd(ctx context.Context, env *Env, args []string) error {
 	var opts addOptions
 	fs := newFlagSet("add")
-	kind := fs.String("kind", "", "feed kind: token")
+	kind := fs.String("kind", "", "feed kind: token or posit (default: detected)")
 	fs.StringVar(&opts.Name, "name", "", "feed id (default: derived from the URL)")
 	fs.StringVar(&opts.Username, "username", "", "user name to present (token feeds; default __token__)")
+	fs.StringVar(&opts.Address, "address", "", "Posit Package Manager server address (default: the URL's origin)")
 	pos, err := parseFlags(fs, args)
 	if err != nil {
 		return err
@@ -46,25 +48,37 @@ func add(ctx context.Context, env *Env, opts addOptions) error {
 		return err
 	}
 	u, _ := url.Parse(normalized)
-	switch opts.Kind {
-	case feed.Token:
-	case "":
-		return usagef("add: cannot tell what kind of feed %s is: pass --kind token", normalized)
-	case feed.Azure, feed.Posit:
-		return usagef("add: --kind %s: sign-in for %s feeds is not in this version of feedkey; use --kind token with a personal access token", opts.Kind, opts.Kind)
-	default:
-		return usagef("add: unknown --kind %q (want token)", opts.Kind)
-	}
 	cfg, err := config.Load(env.ConfigPath)
 	if err != nil {
 		return err
 	}
-	f := feed.Feed{Kind: opts.Kind, URL: normalized, Username: opts.Username}
-	if f.Username == "" {
-		f.Username = urlUser
+	if opts.Kind == "" {
+		if opts.Kind, opts.Address, err = detect(ctx, env, cfg, u, opts.Address); err != nil {
+			return err
+		}
 	}
-	if f.Username == "" {
-		f.Username = feed.TokenUsername
+	f := feed.Feed{Kind: opts.Kind, URL: normalized}
+	switch opts.Kind {
+	case feed.Token:
+		f.Username = opts.Username
+		if f.Username == "" {
+			f.Username = urlUser
+		}
+		if f.Username == "" {
+			f.Username = feed.TokenUsername
+		}
+	case feed.Posit:
+		f.Address = strings.TrimRight(opts.Address, "/")
+		if f.Address == "" {
+			f.Address = "https://" + u.Host
+		}
+		if !f.Covers(cfg.Trust, normalized) {
+			return usagef("add: %s is not below the address %s", normalized, f.Address)
+		}
+	case feed.Azure:
+		return usagef("add: sign-in for Azure DevOps feeds is not in this version of feedkey; use --kind token with a personal access token")
+	default:
+		return usagef("add: unknown --kind %q (want token or posit)", opts.Kind)
 	}
 	existing, update := sameFeed(cfg, f)
 	switch {
@@ -80,6 +94,17 @@ func add(ctx context.Context, env *Env, opts addOptions) error {
 	}
 	if err := f.Validate(cfg.Trust); err != nil {
 		return err
+	}
+	if f.Kind != feed.Token {
+		if update {
+			fmt.Fprintf(env.Out, "Feed %s is already set up: sign in with `feedkey login %s`.\n", f.ID, f.ID)
+			return nil
+		}
+		if err := config.AddFeed(env.ConfigPath, f); err != nil {
+			return err
+		}
+		fmt.Fprintf(env.Out, "Added %s feed %s for %s.\nSign in with: feedkey login %s\n", f.Kind, f.ID, normalized, f.ID)
+		return nil
 	}
 	token, err := readToken(env, normalized)
 	if err != nil {

@@ -14,6 +14,9 @@ import (
 	"time"
 
 	"github.com/feedkey/feedkey/app/config"
+	"github.com/feedkey/feedkey/auth"
+	"github.com/feedkey/feedkey/auth/feed"
+	"github.com/feedkey/feedkey/auth/posit"
 	"github.com/feedkey/feedkey/auth/store"
 )
 
@@ -35,6 +38,18 @@ type Env struct {
 	Getenv     func(string) string
 	LookPath   func(string) (string, error)
 	Now        func() time.Time
+	// OpenURL opens a page in the person's browser.
+	OpenURL func(string) error
+	// Providers sign in to each kind of feed that needs a sign-in.
+	Providers map[feed.Kind]auth.Provider
+}
+
+// provider returns the sign-in provider for kind.
+func (env *Env) provider(kind feed.Kind) (auth.Provider, error) {
+	if p, ok := env.Providers[kind]; ok {
+		return p, nil
+	}
+	return nil, fmt.Errorf("sign-in for %s feeds is not in this version of feedkey", kind)
 }
 
 // System returns the Env of the real process.
@@ -56,6 +71,10 @@ func System() (*Env, error) {
 		Getenv:     os.Getenv,
 		LookPath:   exec.LookPath,
 		Now:        time.Now,
+		OpenURL:    openBrowser,
+		Providers: map[feed.Kind]auth.Provider{
+			feed.Posit: &posit.Client{},
+		},
 	}, nil
 }
 
@@ -78,7 +97,9 @@ func commands() []command {
 	return []command{
 		{"add", "URL [--kind token] [--name ID] [--username USER]", "add a feed; a token is read from stdin", runAdd},
 		{"status", "[--json]", "show feeds and their credentials (never secrets)", runStatus},
-		{"token", "URL [--json]", "print the credential for URL, as the keyring helper would", runToken},
+		{"login", "FEED|URL", "sign in to a feed (Posit: device code; token feeds: a token from stdin)", runLogin},
+		{"token", "URL [--json]", "print the credential for URL, refreshing it silently if needed", runToken},
+		{"refresh", "[FEED]", "refresh credentials now, without prompting", runRefresh},
 		{"logout", "FEED", "remove a feed's credential from the keychain", runLogout},
 		{"remove", "FEED", "remove a feed from the config and its credential from the keychain", runRemove},
 		{"doctor", "", "check the keychain, the config and which keyring pip will run", runDoctor},

@@ -54,16 +54,21 @@ func feedArg(env *Env, cmd string, args []string) (*config.Config, feed.Feed, er
 	if err := exactArgs(cmd, pos, "FEED"); err != nil {
 		return nil, feed.Feed{}, err
 	}
+	return findFeed(env, pos[0])
+}
+
+// findFeed finds a feed by id, or by a URL it covers.
+func findFeed(env *Env, arg string) (*config.Config, feed.Feed, error) {
 	cfg, err := config.Load(env.ConfigPath)
 	if err != nil {
 		return nil, feed.Feed{}, err
 	}
-	if f, ok := cfg.Feed(pos[0]); ok {
+	if f, ok := cfg.Feed(arg); ok {
 		return cfg, f, nil
 	}
-	f, err := cfg.Resolve(pos[0])
+	f, err := cfg.Resolve(arg)
 	if err != nil {
-		return nil, feed.Feed{}, fmt.Errorf("no feed %q (see `feedkey status`)", pos[0])
+		return nil, feed.Feed{}, fmt.Errorf("no feed %q (see `feedkey status`)", arg)
 	}
 	return cfg, f, nil
 }

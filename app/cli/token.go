@@ -3,13 +3,11 @@ package cli
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"time"
 
 	"github.com/feedkey/feedkey/app/config"
 	"github.com/feedkey/feedkey/auth/feed"
-	"github.com/feedkey/feedkey/auth/store"
 )
 
 // tokenValidity is how long a printed credential must still be good for.
@@ -33,14 +31,9 @@ func runToken(ctx context.Context, env *Env, args []string) error {
 	if err != nil {
 		return fmt.Errorf("%s: %w", pos[0], err)
 	}
-	c, err := store.New(env.Keychain).Load(ctx, f.CredentialID(cfg.Trust))
-	switch {
-	case errors.Is(err, store.ErrNotFound):
-		return fmt.Errorf("no credential stored for feed %s: %s", f.ID, hint(f))
-	case err != nil:
+	c, err := refreshed(ctx, env, cfg, f, tokenValidity)
+	if err != nil {
 		return err
-	case !c.Valid(env.Now(), tokenValidity):
-		return fmt.Errorf("the credential for feed %s has expired: %s", f.ID, hint(f))
 	}
 	user := c.Username
 	if user == "" {

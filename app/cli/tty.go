@@ -3,6 +3,7 @@ package cli
 import (
 	"os"
 
+	"github.com/pkg/browser"
 	"golang.org/x/term"
 )
 
@@ -13,4 +14,11 @@ func readSecretTTY() (string, error) {
 	b, err := term.ReadPassword(int(os.Stdin.Fd()))
 	os.Stderr.WriteString("\n")
 	return string(b), err
+}
+
+// openBrowser opens url with pkg/browser, whose opener writes to stderr so
+// stdout stays clean for tokens.
+func openBrowser(url string) error {
+	browser.Stdout = os.Stderr
+	return browser.OpenURL(url)
 }

@@ -96,10 +96,40 @@ func Load(path string) (*Config, error) {
 	c.Trust.AzureFeedHosts = append(c.Trust.AzureFeedHosts, uc.Trust.AzureFeedHosts...)
 	c.Trust.AzureAuthorityHosts = append(c.Trust.AzureAuthorityHosts, uc.Trust.AzureAuthorityHosts...)
 	c.Trust.AzureTokenHosts = append(c.Trust.AzureTokenHosts, uc.Trust.AzureTokenHosts...)
+	if err := c.addEnvFeed(); err != nil {
+		return nil, err
+	}
 	if err := feed.Overlap(c.Feeds, c.Trust); err != nil {
 		return nil, &ParseError{File: path, Msg: err.Error()}
 	}
 	return c, nil
+}
+
+// EnvFeedID is the id of the feed that PACKAGEMANAGER_ADDRESS configures.
+const EnvFeedID = "packagemanager"
+
+// addEnvFeed adds the Posit Package Manager named by PACKAGEMANAGER_ADDRESS
+// (the variable posit-keyring reads) unless a configured feed already
+// covers that server.
+func (c *Config) addEnvFeed() error {
+	addr := strings.TrimRight(os.Getenv("PACKAGEMANAGER_ADDRESS"), "/")
+	if addr == "" {
+		return nil
+	}
+	f := feed.Feed{ID: EnvFeedID, Kind: feed.Posit, URL: addr + "/", Address: addr}
+	if err := f.Validate(c.Trust); err != nil {
+		return fmt.Errorf("PACKAGEMANAGER_ADDRESS=%s: %w", addr, err)
+	}
+	for _, g := range c.Feeds {
+		if g.Kind == feed.Posit && g.CredentialID(c.Trust) == f.CredentialID(c.Trust) {
+			return nil
+		}
+	}
+	if _, taken := c.Feed(f.ID); taken {
+		return fmt.Errorf("PACKAGEMANAGER_ADDRESS=%s: feed id %q is taken by another feed", addr, f.ID)
+	}
+	c.Feeds = append(c.Feeds, f)
+	return nil
 }
 
 // Feed returns the feed with id.

@@ -217,3 +217,27 @@ func TestPath(t *testing.T) {
 		t.Errorf("Path = %q", p)
 	}
 }
+
+func TestPackageManagerAddress(t *testing.T) {
+	t.Setenv("PACKAGEMANAGER_ADDRESS", "https://ppm.example.com/")
+	c, err := Load(filepath.Join(t.TempDir(), "none.toml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, ok := c.Feed(EnvFeedID)
+	if !ok || f.Kind != feed.Posit || f.Address != "https://ppm.example.com" {
+		t.Fatalf("env feed = %+v, %v", f, ok)
+	}
+	if got, err := c.Resolve("https://ppm.example.com/pypi-auth/latest/simple/"); err != nil || got.ID != EnvFeedID {
+		t.Errorf("Resolve = %v, %v", got.ID, err)
+	}
+	// A configured feed for the same server wins; no duplicate.
+	p := write(t, "[[feed]]\nid = \"corp\"\nkind = \"posit\"\nurl = \"https://ppm.example.com/pypi-auth/latest/simple/\"\naddress = \"https://ppm.example.com\"\n")
+	if c, err = Load(p); err != nil || len(c.Feeds) != 1 || c.Feeds[0].ID != "corp" {
+		t.Errorf("with a configured feed: %+v, %v", c, err)
+	}
+	t.Setenv("PACKAGEMANAGER_ADDRESS", "http://ppm.example.com")
+	if _, err := Load(p); err == nil || !strings.Contains(err.Error(), "PACKAGEMANAGER_ADDRESS") {
+		t.Errorf("http address: %v", err)
+	}
+}

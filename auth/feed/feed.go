@@ -9,7 +9,6 @@ package feed
 import (
 	"errors"
 	"fmt"
-	"regexp"
 	"strings"
 )
 
@@ -49,10 +48,23 @@ type Trust struct {
 	AzureTokenHosts     []string `toml:"azure_token_hosts,omitempty"`
 }
 
-var slugRE = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]{0,62}$`)
-
-// ValidID reports whether id is usable as a feed id: a lower-case slug.
-func ValidID(id string) bool { return slugRE.MatchString(id) }
+// ValidID reports whether id is usable as a feed id: a lower-case slug of at
+// most 63 characters that starts with a letter or digit. (No regexp: its
+// compilation would cost the helper a tenth of a millisecond at every start.)
+func ValidID(id string) bool {
+	if id == "" || len(id) > 63 {
+		return false
+	}
+	for i, r := range id {
+		switch {
+		case r >= 'a' && r <= 'z', r >= '0' && r <= '9':
+		case i > 0 && (r == '.' || r == '_' || r == '-'):
+		default:
+			return false
+		}
+	}
+	return true
+}
 
 // Slug turns s into a feed id: lower case, runs of other characters become
 // one '-'. It returns "feed" when nothing usable is left.

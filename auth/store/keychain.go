@@ -54,8 +54,8 @@ type OS struct {
 // Get implements [Keychain].
 func (k OS) Get(ctx context.Context, service, user string) (string, error) {
 	var secret string
-	err := k.do(ctx, opRead, service, user, func() (err error) {
-		secret, err = keyring.Get(service, user)
+	err := k.do(ctx, opRead, service, user, func(ctx context.Context) (err error) {
+		secret, err = get(ctx, service, user)
 		return err
 	})
 	return secret, err
@@ -63,7 +63,7 @@ func (k OS) Get(ctx context.Context, service, user string) (string, error) {
 
 // Set implements [Keychain].
 func (k OS) Set(ctx context.Context, service, user, secret string) error {
-	return k.do(ctx, opWrite, service, user, func() error {
+	return k.do(ctx, opWrite, service, user, func(context.Context) error {
 		if err := keyring.Set(service, user, secret); err != nil {
 			return err
 		}
@@ -73,14 +73,14 @@ func (k OS) Set(ctx context.Context, service, user, secret string) error {
 
 // Delete implements [Keychain].
 func (k OS) Delete(ctx context.Context, service, user string) error {
-	return k.do(ctx, opDelete, service, user, func() error {
+	return k.do(ctx, opDelete, service, user, func(context.Context) error {
 		return keyring.Delete(service, user)
 	})
 }
 
 // DeleteAll implements [Keychain].
 func (k OS) DeleteAll(ctx context.Context, service string) error {
-	err := k.do(ctx, opDelete, service, "", func() error {
+	err := k.do(ctx, opDelete, service, "", func(context.Context) error {
 		return keyring.DeleteAll(service)
 	})
 	if errors.Is(err, ErrNotFound) {
@@ -101,7 +101,7 @@ const (
 // that are neither "not found" nor "too big" are retried until the timeout:
 // gnome-keyring fails calls now and then when many clients talk to it at
 // once, and every operation here is idempotent.
-func (k OS) do(ctx context.Context, op, service, user string, f func() error) error {
+func (k OS) do(ctx context.Context, op, service, user string, f func(context.Context) error) error {
 	timeout := k.Timeout
 	if timeout == 0 {
 		timeout = DefaultTimeout
@@ -144,12 +144,12 @@ func (k OS) do(ctx context.Context, op, service, user string, f func() error) er
 // try makes one attempt. If the store never answers, f's goroutine stays
 // blocked; the caller gets its error on time and a short-lived process exits
 // regardless.
-func (k OS) try(ctx context.Context, op, service, user string, f func() error) error {
+func (k OS) try(ctx context.Context, op, service, user string, f func(context.Context) error) error {
 	if err := preflight(ctx, op, service, user); err != nil {
 		return err
 	}
 	done := make(chan error, 1)
-	go func() { done <- f() }()
+	go func() { done <- f(ctx) }()
 	select {
 	case err := <-done:
 		return err
@@ -162,8 +162,8 @@ func (k OS) try(ctx context.Context, op, service, user string, f func() error) e
 // its user, as Python keyring's get_credential does. Where the OS store
 // cannot search (macOS, Windows) it reports ErrNotFound.
 func (k OS) Find(ctx context.Context, service string) (user, secret string, err error) {
-	err = k.do(ctx, opRead, service, "", func() (err error) {
-		user, secret, err = find(service)
+	err = k.do(ctx, opRead, service, "", func(ctx context.Context) (err error) {
+		user, secret, err = find(ctx, service)
 		return err
 	})
 	return user, secret, err

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 
 	"github.com/godbus/dbus/v5"
 	"github.com/zalando/go-keyring"
@@ -21,14 +22,10 @@ const (
 	defaultAlias    = dbus.ObjectPath("/org/freedesktop/secrets/aliases/default")
 )
 
-// preflight answers what it can with one D-Bus call before go-keyring's
-// seven: whether the session bus and a Secret Service exist, whether a read
-// will find anything, and whether the item is locked with nobody at a screen
-// to unlock it (go-keyring would wait for that prompt forever).
-//
-// It uses the Service's SearchItems method rather than reading collection
-// properties: gnome-keyring 42 aborts on an assertion when many clients read
-// object properties at once, which is exactly what 50 parallel helpers do.
+// preflight turns the usual "cannot work here" situations into one clear
+// error before any real call: no session bus, or a write into a locked
+// collection with nobody at a screen to unlock it (go-keyring would wait for
+// that prompt forever).
 func preflight(ctx context.Context, op, service, user string) error {
 	if err := sessionBusAddress(); err != nil {
 		return err
@@ -38,32 +35,105 @@ func preflight(ctx context.Context, op, service, user string) error {
 		return fmt.Errorf("%w: cannot connect to the D-Bus session bus: %v", ErrUnavailable, err)
 	}
 	if op == opWrite {
-		// Writes are rare, so reading the Locked property is safe here
-		// (see above); a locked collection would otherwise prompt.
+		// Reading collection properties is safe here because writes are
+		// rare; see get for why reads avoid it.
 		if locked, err := collectionLocked(ctx, conn); err == nil && locked && !interactive() {
 			return lockedError()
 		}
-		return nil
-	}
-	if op != opRead {
-		return nil
-	}
-	attrs := map[string]string{"service": service}
-	if user != "" {
-		attrs["username"] = user
-	}
-	var unlocked, locked []dbus.ObjectPath
-	err = conn.Object(secretsName, "/org/freedesktop/secrets").CallWithContext(ctx,
-		"org.freedesktop.Secret.Service.SearchItems", 0, attrs).Store(&unlocked, &locked)
-	switch {
-	case err != nil:
-		return fmt.Errorf("%w: %w", ErrUnavailable, explain(err))
-	case len(unlocked) == 0 && len(locked) == 0:
-		return keyring.ErrNotFound
-	case len(unlocked) == 0 && !interactive():
-		return lockedError()
 	}
 	return nil
+}
+
+// get reads one secret in three D-Bus round trips where go-keyring's Get
+// makes seven in a row (SPEC §10 gives the helper 5 ms). It finds items by
+// the same attributes go-keyring and Python keyring use, so the stored
+// layout is unchanged. It calls only Service methods: gnome-keyring 42
+// aborts on an assertion when many clients read object properties at once,
+// which is what 50 parallel helpers do.
+func get(ctx context.Context, service, user string) (string, error) {
+	_, secret, err := lookup(ctx, map[string]string{"service": service, "username": user}, false)
+	return secret, err
+}
+
+// find is get without a user name; it also returns the user name attribute.
+func find(ctx context.Context, service string) (user, secret string, err error) {
+	return lookup(ctx, map[string]string{"service": service}, true)
+}
+
+func lookup(ctx context.Context, attrs map[string]string, wantUser bool) (user, secret string, err error) {
+	conn, err := dbus.SessionBus()
+	if err != nil {
+		return "", "", err
+	}
+	service := conn.Object(secretsName, "/org/freedesktop/secrets")
+	var unlocked, locked []dbus.ObjectPath
+	if err := service.CallWithContext(ctx, "org.freedesktop.Secret.Service.SearchItems", 0, attrs).Store(&unlocked, &locked); err != nil {
+		return "", "", fmt.Errorf("%w: %w", ErrUnavailable, explain(err))
+	}
+	switch {
+	case len(unlocked) == 0 && len(locked) == 0:
+		return "", "", keyring.ErrNotFound
+	case len(unlocked) == 0 && (wantUser || !interactive()):
+		return "", "", lockedError()
+	case len(unlocked) == 0:
+		// Someone can answer the unlock prompt that go-keyring raises.
+		s, err := keyring.Get(attrs["service"], attrs["username"])
+		return attrs["username"], s, err
+	}
+	item := unlocked[0]
+	if wantUser {
+		var v dbus.Variant
+		if err := conn.Object(secretsName, item).CallWithContext(ctx, "org.freedesktop.DBus.Properties.Get", 0,
+			"org.freedesktop.Secret.Item", "Attributes").Store(&v); err != nil {
+			return "", "", err
+		}
+		a, _ := v.Value().(map[string]string)
+		user = a["username"]
+	}
+	session, err := plainSession(ctx, conn)
+	if err != nil {
+		return "", "", err
+	}
+	var secrets map[dbus.ObjectPath]ss.Secret
+	if err := service.CallWithContext(ctx, "org.freedesktop.Secret.Service.GetSecrets", 0, []dbus.ObjectPath{item}, session).Store(&secrets); err != nil {
+		resetSession()
+		return "", "", err
+	}
+	s, ok := secrets[item]
+	if !ok {
+		return "", "", fmt.Errorf("%w: item vanished", keyring.ErrNotFound)
+	}
+	return user, string(s.Value), nil
+}
+
+// session is the "plain" (unencrypted; the bus is a local socket) session
+// for reading secrets. It is opened once per process; the daemon closes it
+// when the process disconnects.
+var session struct {
+	sync.Mutex
+	path dbus.ObjectPath
+}
+
+func plainSession(ctx context.Context, conn *dbus.Conn) (dbus.ObjectPath, error) {
+	session.Lock()
+	defer session.Unlock()
+	if session.path != "" {
+		return session.path, nil
+	}
+	var out dbus.Variant
+	var path dbus.ObjectPath
+	if err := conn.Object(secretsName, "/org/freedesktop/secrets").CallWithContext(ctx,
+		"org.freedesktop.Secret.Service.OpenSession", 0, "plain", dbus.MakeVariant("")).Store(&out, &path); err != nil {
+		return "", err
+	}
+	session.path = path
+	return path, nil
+}
+
+func resetSession() {
+	session.Lock()
+	session.path = ""
+	session.Unlock()
 }
 
 // diagnose is called when a call timed out and names the likely cause.
@@ -159,41 +229,6 @@ func explain(err error) error {
 		}
 	}
 	return err
-}
-
-// find looks up the first item whose service attribute is service, in the
-// collection go-keyring uses.
-func find(service string) (user, secret string, err error) {
-	svc, err := ss.NewSecretService()
-	if err != nil {
-		return "", "", err
-	}
-	coll := svc.GetLoginCollection()
-	if err := svc.Unlock(coll.Path()); err != nil {
-		return "", "", err
-	}
-	items, err := svc.SearchItems(coll, map[string]string{"service": service})
-	if err != nil {
-		return "", "", err
-	}
-	if len(items) == 0 {
-		return "", "", keyring.ErrNotFound
-	}
-	v, err := svc.Object(secretsName, items[0]).GetProperty("org.freedesktop.Secret.Item.Attributes")
-	if err != nil {
-		return "", "", err
-	}
-	attrs, _ := v.Value().(map[string]string)
-	session, err := svc.OpenSession()
-	if err != nil {
-		return "", "", err
-	}
-	defer svc.Close(session)
-	s, err := svc.GetSecret(items[0], session.Path())
-	if err != nil {
-		return "", "", err
-	}
-	return attrs["username"], string(s.Value), nil
 }
 
 // dedupe leaves exactly one item for service and user: the one just written

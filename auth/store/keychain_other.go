@@ -18,7 +18,11 @@ func explain(err error) error { return err }
 
 func vanished(error) bool { return false }
 
-func find(string) (string, string, error) { return "", "", keyring.ErrNotFound }
+func get(_ context.Context, service, user string) (string, error) {
+	return keyring.Get(service, user)
+}
+
+func find(context.Context, string) (string, string, error) { return "", "", keyring.ErrNotFound }
 
 // dedupe has nothing to do where the store keys entries by name alone.
 func dedupe(string, string, string) error { return nil }

@@ -6,7 +6,7 @@
 //
 // Usage (from anywhere inside the module):
 //
-//	go run ./build/bench [-n 200] [-pyn 30] [-warmup 3] [-strict]
+//	go run ./build/bench [-n 200] [-pyn 30] [-warmup 3] [-rssn 20] [-strict]
 //
 // build/bench.sh first installs the Debian packages it needs.
 //
@@ -16,8 +16,8 @@
 // keyring item with `python3 -m keyring set`, then times both `get`
 // commands, interleaved so that machine noise falls on both alike. It
 // prints the figures, the SPEC targets with PASS or FAIL, the helper's
-// binary size and peak RSS, and whether the helper links any forbidden
-// package. The exit status is 0 whatever the targets say unless -strict is
+// binary size and peak RSS (measured in separate runs, see rss.go) and
+// whether the helper links any forbidden package. The exit status is 0 whatever the targets say unless -strict is
 // given; it is 1 when the benchmark itself cannot run.
 package main
 
@@ -74,23 +74,31 @@ type options struct {
 	helperRuns int
 	pythonRuns int
 	warmup     int
+	rssRuns    int
 	strict     bool
 }
 
 func main() {
+	if os.Getenv(launcherEnv) == "1" {
+		os.Exit(launch(os.Args[1:]))
+	}
 	var o options
 	flag.IntVar(&o.helperRuns, "n", 200, "timed runs of the helper")
 	flag.IntVar(&o.pythonRuns, "pyn", 30, "timed runs of Python keyring")
 	flag.IntVar(&o.warmup, "warmup", 3, "untimed warm-up runs of each command")
+	flag.IntVar(&o.rssRuns, "rssn", 20, "runs of the helper through a launcher to measure its peak RSS")
 	flag.BoolVar(&o.strict, "strict", false, "exit with status 1 when a target is missed")
 	flag.Parse()
-	if flag.NArg() > 0 || o.helperRuns < 1 || o.pythonRuns < 1 || o.warmup < 0 {
+	if flag.NArg() > 0 || o.helperRuns < 1 || o.pythonRuns < 1 || o.warmup < 0 || o.rssRuns < 1 {
 		flag.Usage()
 		os.Exit(2)
 	}
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	pass, err := run(ctx, o)
+	if err != nil && ctx.Err() != nil {
+		err = errors.New("interrupted")
+	}
 	stop()
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
@@ -154,12 +162,21 @@ func run(ctx context.Context, o options) (pass bool, err error) {
 			return false, err
 		}
 	}
-	fmt.Printf("measuring (%d helper runs, %d Python runs, interleaved) ...\n\n", o.helperRuns, o.pythonRuns)
+	fmt.Printf("measuring wall time (%d helper runs, %d Python runs, interleaved) ...\n", o.helperRuns, o.pythonRuns)
 	hs, ps, err := measure(ctx, env, helper, py, o.helperRuns, o.pythonRuns)
 	if err != nil {
 		return false, err
 	}
-	return report(os.Stdout, results{helper: hs, python: ps, size: fi.Size(), offenders: offenders}), nil
+	fmt.Printf("measuring peak RSS (%d helper runs through a launcher) ...\n\n", o.rssRuns)
+	rss, floor, err := helperRSS(ctx, env, helper, o.rssRuns)
+	if err != nil {
+		return false, err
+	}
+	return report(os.Stdout, results{
+		helper: hs, python: ps,
+		size: fi.Size(), rss: rss, rssFloor: floor,
+		offenders: offenders,
+	}), nil
 }
 
 // moduleRoot returns the directory of the go.mod of the module bench is
@@ -176,10 +193,12 @@ func moduleRoot(ctx context.Context) (string, error) {
 	return filepath.Dir(gomod), nil
 }
 
-// build builds feedkey and the helper into dir, as a user would.
+// build builds feedkey and the helper into dir as build/build.sh does:
+// trimmed, pure Go (no dynamic loader to run at every start).
 func build(ctx context.Context, root, dir string) error {
-	cmd := exec.CommandContext(ctx, "go", "build", "-o", dir+string(filepath.Separator), "./app/feedkey", "./helper/feedkey-keyring")
+	cmd := exec.CommandContext(ctx, "go", "build", "-trimpath", "-o", dir+string(filepath.Separator), "./app/feedkey", "./helper/feedkey-keyring")
 	cmd.Dir = root
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
 	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
 	if err := cmd.Run(); err != nil {
 		return fmt.Errorf("go build: %w", err)
@@ -249,19 +268,21 @@ type probe struct {
 	want string // its expected standard output
 }
 
-// sample is the outcome of one run.
-type sample struct {
-	wall   time.Duration
-	maxRSS int64 // peak resident set size in KiB, as getrusage reports it
+// run runs p once and returns its wall time. It fails unless p exits with
+// status 0 and prints exactly what it should.
+func (p probe) run(ctx context.Context, env []string) (time.Duration, error) {
+	return p.runWith(ctx, env, nil)
 }
 
-// run runs p once and times it. It fails unless p exits with status 0
-// and prints exactly what it should.
-func (p probe) run(ctx context.Context, env []string) (sample, error) {
+// runWith is run with a hook to adjust the command before it starts.
+func (p probe) runWith(ctx context.Context, env []string, adjust func(*exec.Cmd)) (time.Duration, error) {
 	cmd := exec.CommandContext(ctx, p.path, p.args...)
 	cmd.Env = env
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if adjust != nil {
+		adjust(cmd)
+	}
 
 	start := time.Now()
 	err := cmd.Run()
@@ -269,33 +290,44 @@ func (p probe) run(ctx context.Context, env []string) (sample, error) {
 
 	name := filepath.Base(p.path) + " " + strings.Join(p.args, " ")
 	if err != nil {
-		return sample{}, fmt.Errorf("%s: %w; stderr: %q", name, err, stderr.String())
+		return 0, fmt.Errorf("%s: %w; stderr: %q", name, err, stderr.String())
 	}
 	if got := stdout.String(); got != p.want {
-		return sample{}, fmt.Errorf("%s: printed %q, want %q", name, got, p.want)
+		return 0, fmt.Errorf("%s: printed %q, want %q", name, got, p.want)
 	}
-	s := sample{wall: wall}
-	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
-		s.maxRSS = ru.Maxrss
-	}
-	return s, nil
+	return wall, nil
 }
 
 // measure runs a n times and b m times, each spread evenly over the whole
 // run (strictly a, b, a, b, … when n == m), so that machine noise falls on
 // both alike.
-func measure(ctx context.Context, env []string, a, b probe, n, m int) (as, bs []sample, err error) {
+func measure(ctx context.Context, env []string, a, b probe, n, m int) (as, bs []time.Duration, err error) {
 	for len(as) < n || len(bs) < m {
 		// Run a unless it is ahead of b in proportion to its count.
 		p, dst := b, &bs
 		if len(bs) >= m || (len(as) < n && len(as)*m <= len(bs)*n) {
 			p, dst = a, &as
 		}
-		s, err := p.run(ctx, env)
+		d, err := p.run(ctx, env)
 		if err != nil {
 			return nil, nil, err
 		}
-		*dst = append(*dst, s)
+		*dst = append(*dst, d)
 	}
 	return as, bs, nil
+}
+
+// helperRSS runs the helper n times through a launcher and returns the
+// median of its peak RSS and the highest launcher floor, in KiB.
+func helperRSS(ctx context.Context, env []string, helper probe, n int) (rss, floor int64, err error) {
+	all := make([]int64, 0, n)
+	for range n {
+		r, f, err := peakRSS(ctx, env, helper)
+		if err != nil {
+			return 0, 0, err
+		}
+		all = append(all, r)
+		floor = max(floor, f)
+	}
+	return median(all), floor, nil
 }

@@ -27,5 +27,6 @@ func main() {
 		Stderr:     os.Stderr,
 		ConfigPath: path,
 		Keychain:   store.OS{},
+		Refresh:    keyringcli.FeedkeyToken,
 	}))
 }

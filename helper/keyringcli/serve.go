@@ -26,11 +26,19 @@ type Env struct {
 	Keychain store.Keychain
 	// Now returns the current time; nil means time.Now.
 	Now func() time.Time
+	// Refresh gets a fresh credential for feeds that feedkey signs in to
+	// (not static tokens) when the stored one is missing or stale; nil
+	// means no refresh.
+	Refresh Refresher
 }
 
-// minValidity is how long a credential must still be good for when handed
-// out: pip may take minutes to resolve and download.
-const minValidity = time.Minute
+// A credential is refreshed when it has less than freshValidity left, and
+// never handed out with less than minValidity: pip may take minutes to
+// resolve and download.
+const (
+	freshValidity = 5 * time.Minute
+	minValidity   = time.Minute
+)
 
 // errExit is returned by handlers that already explained themselves on
 // stderr; it carries the exit code.
@@ -127,20 +135,31 @@ func (h *handler) get(ctx context.Context) error {
 	}
 	id := f.CredentialID(cfg.Trust)
 	c, err := store.New(h.env.Keychain).Load(ctx, id)
-	switch {
-	case errors.Is(err, store.ErrNotFound):
-		return fmt.Errorf("no credential stored for feed %s: %s", f.ID, signInHint(f))
-	case err != nil:
-		return err
-	}
 	now := time.Now
 	if h.env.Now != nil {
 		now = h.env.Now
 	}
-	if !c.Valid(now(), minValidity) {
+	user := c.Username
+	switch {
+	case err != nil && !errors.Is(err, store.ErrNotFound):
+		return err
+	case err == nil && c.Valid(now(), freshValidity), err == nil && f.Kind == feed.Token && c.Valid(now(), minValidity):
+	case f.Kind != feed.Token && h.env.Refresh != nil:
+		u, secret, rerr := h.env.Refresh(ctx, h.args.Service)
+		switch {
+		case rerr == nil:
+			user, c.Secret = u, secret
+		case err == nil && c.Valid(now(), minValidity):
+			// Still usable: serve it, and say why it was not renewed.
+			fmt.Fprintf(h.env.Stderr, "feedkey-keyring: warning: could not refresh feed %s: %v\n", f.ID, rerr)
+		default:
+			return rerr
+		}
+	case err != nil:
+		return fmt.Errorf("no credential stored for feed %s: %s", f.ID, signInHint(f))
+	default:
 		return fmt.Errorf("the credential for feed %s expired at %s: %s", f.ID, c.Expires.Local().Format(time.RFC1123), signInHint(f))
 	}
-	user := c.Username
 	if user == "" {
 		user = f.DefaultUsername()
 	}

@@ -1,0 +1,113 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/feedkey/feedkey/app/config"
+	"github.com/feedkey/feedkey/auth"
+	"github.com/feedkey/feedkey/auth/feed"
+	"github.com/feedkey/feedkey/auth/store"
+)
+
+func runLogin(ctx context.Context, env *Env, args []string) error {
+	fs := newFlagSet("login")
+	fs.Bool("device-code", false, "sign in with a code shown here instead of a browser redirect")
+	pos, err := parseFlags(fs, args)
+	if err != nil {
+		return err
+	}
+	if err := exactArgs("login", pos, "FEED"); err != nil {
+		return err
+	}
+	cfg, f, err := findFeed(env, pos[0])
+	if err != nil {
+		return err
+	}
+	id := f.CredentialID(cfg.Trust)
+	st := store.New(env.Keychain)
+	if f.Kind == feed.Token {
+		token, err := readToken(env, f.URL)
+		if err != nil {
+			return err
+		}
+		if err := st.Save(ctx, id, store.Credential{Kind: string(f.Kind), Username: f.Username, Secret: token}); err != nil {
+			return fmt.Errorf("store token for %s: %w", f.ID, err)
+		}
+		fmt.Fprintf(env.Out, "Stored the token of feed %s.\n", f.ID)
+		return nil
+	}
+	p, err := env.provider(f.Kind)
+	if err != nil {
+		return err
+	}
+	c, err := p.Login(ctx, f, termPrompter{w: env.Err, open: env.OpenURL})
+	if err != nil {
+		return fmt.Errorf("sign in to %s: %w", f.ID, err)
+	}
+	if err := st.Save(ctx, id, c); err != nil {
+		return fmt.Errorf("store the credential of %s: %w", f.ID, err)
+	}
+	fmt.Fprintf(env.Out, "Signed in to %s%s.\n", f.ID, validFor(c, env.Now()))
+	return nil
+}
+
+// validFor describes how long c is good for, for messages.
+func validFor(c store.Credential, now time.Time) string {
+	if c.Expires.IsZero() {
+		return ""
+	}
+	return fmt.Sprintf(": token valid for %s", c.Expires.Sub(now).Round(time.Minute))
+}
+
+// termPrompter shows a device sign-in in the terminal, on stderr (stdout may
+// be a pipe to a program that reads a token), and opens the browser.
+type termPrompter struct {
+	w    io.Writer
+	open func(string) error
+}
+
+func (p termPrompter) DeviceCode(_ context.Context, link, code string) error {
+	fmt.Fprintf(p.w, "To sign in, open %s\nand check that it shows the code %s.\n", link, code)
+	if p.open == nil || p.open(link) != nil {
+		fmt.Fprintln(p.w, "(Could not open a browser: open the link yourself.)")
+	}
+	fmt.Fprintln(p.w, "Waiting for you to approve…")
+	return nil
+}
+
+// refreshed returns a credential for f that is good for at least d, from the
+// keychain or by a silent refresh (which it stores). It never prompts.
+func refreshed(ctx context.Context, env *Env, cfg *config.Config, f feed.Feed, d time.Duration) (store.Credential, error) {
+	id := f.CredentialID(cfg.Trust)
+	st := store.New(env.Keychain)
+	c, err := st.Load(ctx, id)
+	switch {
+	case err == nil && c.Valid(env.Now(), d):
+		return c, nil
+	case err != nil && !errors.Is(err, store.ErrNotFound):
+		return store.Credential{}, err
+	case f.Kind == feed.Token && err != nil:
+		return store.Credential{}, fmt.Errorf("no credential stored for feed %s: %s", f.ID, hint(f))
+	case f.Kind == feed.Token:
+		return store.Credential{}, fmt.Errorf("the credential for feed %s has expired: %s", f.ID, hint(f))
+	}
+	p, perr := env.provider(f.Kind)
+	if perr != nil {
+		return store.Credential{}, perr
+	}
+	fresh, rerr := p.Refresh(ctx, f, c)
+	if rerr != nil {
+		if errors.Is(rerr, auth.ErrSignInRequired) {
+			return store.Credential{}, fmt.Errorf("sign-in needed for feed %s: %s", f.ID, hint(f))
+		}
+		return store.Credential{}, fmt.Errorf("refresh %s: %w", f.ID, rerr)
+	}
+	if err := st.Save(ctx, id, fresh); err != nil {
+		return store.Credential{}, fmt.Errorf("store the credential of %s: %w", f.ID, err)
+	}
+	return fresh, nil
+}

@@ -1,0 +1,76 @@
+package keyringcli
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"time"
+)
+
+// Refresher gets a fresh credential for service without prompting anyone,
+// for a feed whose stored credential is missing or stale.
+type Refresher func(ctx context.Context, service string) (user, password string, err error)
+
+// refreshTimeout bounds a silent refresh: a token exchange or two over the
+// network.
+const refreshTimeout = 60 * time.Second
+
+// FeedkeyToken is the [Refresher] of the installed helper: it runs
+// `feedkey token --json SERVICE` (feedkey beside the helper, else on PATH),
+// which refreshes silently when it can and never prompts (SPEC §1). The
+// network code stays in feedkey; the helper does not link it.
+func FeedkeyToken(ctx context.Context, service string) (string, string, error) {
+	exe, err := feedkeyPath()
+	if err != nil {
+		return "", "", err
+	}
+	ctx, cancel := context.WithTimeout(ctx, refreshTimeout)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, exe, "token", "--json", service)
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Run(); err != nil {
+		if msg := strings.TrimSpace(stderr.String()); msg != "" {
+			// feedkey already said what to do, in one line.
+			return "", "", errors.New(strings.TrimPrefix(lastLine(msg), "feedkey: "))
+		}
+		return "", "", fmt.Errorf("run %s token: %w", exe, err)
+	}
+	var out struct{ Username, Password string }
+	if err := json.Unmarshal(stdout.Bytes(), &out); err != nil || out.Password == "" {
+		return "", "", fmt.Errorf("%s token gave no credential", exe)
+	}
+	return out.Username, out.Password, nil
+}
+
+func feedkeyPath() (string, error) {
+	name := "feedkey"
+	if runtime.GOOS == "windows" {
+		name += ".exe"
+	}
+	if self, err := os.Executable(); err == nil {
+		p := filepath.Join(filepath.Dir(self), name)
+		if _, err := os.Stat(p); err == nil {
+			return p, nil
+		}
+	}
+	p, err := exec.LookPath(name)
+	if err != nil {
+		return "", errors.New("feedkey is not on PATH: it refreshes credentials for the helper")
+	}
+	return p, nil
+}
+
+func lastLine(s string) string {
+	if i := strings.LastIndexByte(s, '\n'); i >= 0 {
+		return s[i+1:]
+	}
+	return s
+}
