@@ -17,6 +17,10 @@ import (
 // say which `feedkey login` to run.
 var ErrSignInRequired = errors.New("sign-in needed")
 
+// ErrNoBrowser means no browser can be opened here; sign-ins fall back to a
+// device code shown to the person.
+var ErrNoBrowser = errors.New("no browser can be opened")
+
 // Provider obtains the credential of one kind of feed.
 // Implementations are safe for concurrent use by different feeds; callers
 // run at most one Login or Refresh per credential at a time.
@@ -31,6 +35,9 @@ type Provider interface {
 
 // Prompter shows a sign-in to the person: a terminal, or later the tray.
 type Prompter interface {
+	// OpenBrowser opens url (a sign-in page that redirects back to this
+	// machine) in the browser, or returns ErrNoBrowser.
+	OpenBrowser(ctx context.Context, url string) error
 	// DeviceCode shows the code to enter at the verification page and
 	// opens that page (verificationURL, with the code in it when the
 	// server offers one) in the browser if it can.

@@ -22,15 +22,17 @@ type addOptions struct {
 	Name     string
 	Username string
 	Address  string
+	Token    string // azure: session, pat or entra
 }
 
 func runAdd(ctx context.Context, env *Env, args []string) error {
 	var opts addOptions
 	fs := newFlagSet("add")
-	kind := fs.String("kind", "", "feed kind: token or posit (default: detected)")
+	kind := fs.String("kind", "", "feed kind: azure, posit or token (default: detected)")
 	fs.StringVar(&opts.Name, "name", "", "feed id (default: derived from the URL)")
 	fs.StringVar(&opts.Username, "username", "", "user name to present (token feeds; default __token__)")
 	fs.StringVar(&opts.Address, "address", "", "Posit Package Manager server address (default: the URL's origin)")
+	fs.StringVar(&opts.Token, "token", "", "Azure: the credential to make: session (default), pat or entra")
 	pos, err := parseFlags(fs, args)
 	if err != nil {
 		return err
@@ -76,9 +78,9 @@ func add(ctx context.Context, env *Env, opts addOptions) error {
 			return usagef("add: %s is not below the address %s", normalized, f.Address)
 		}
 	case feed.Azure:
-		return usagef("add: sign-in for Azure DevOps feeds is not in this version of feedkey; use --kind token with a personal access token")
+		f.Token = opts.Token
 	default:
-		return usagef("add: unknown --kind %q (want token or posit)", opts.Kind)
+		return usagef("add: unknown --kind %q (want azure, posit or token)", opts.Kind)
 	}
 	existing, update := sameFeed(cfg, f)
 	switch {
@@ -89,6 +91,8 @@ func add(ctx context.Context, env *Env, opts addOptions) error {
 			return usagef("add: --name %q: use lower-case letters, digits, '.', '_' or '-'", opts.Name)
 		}
 		f.ID = opts.Name
+	case f.Kind == feed.Azure:
+		f.ID = freeID(cfg, feed.Slug(f.Org(cfg.Trust)+"-"+azureFeedName(u)))
 	default:
 		f.ID = freeID(cfg, feed.Slug(u.Hostname()+"-"+firstSegment(u)))
 	}
@@ -196,4 +200,16 @@ func readToken(env *Env, forURL string) (string, error) {
 		return "", errors.New("the token on stdin spans several lines: nothing changed")
 	}
 	return token, nil
+}
+
+// azureFeedName is the feed's name (or GUID) in an Azure Artifacts URL: the
+// segment after _packaging.
+func azureFeedName(u *url.URL) string {
+	segs := strings.Split(strings.Trim(u.Path, "/"), "/")
+	for i, s := range segs {
+		if s == "_packaging" && i+1 < len(segs) {
+			return segs[i+1]
+		}
+	}
+	return ""
 }

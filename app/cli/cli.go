@@ -15,6 +15,7 @@ import (
 
 	"github.com/feedkey/feedkey/app/config"
 	"github.com/feedkey/feedkey/auth"
+	"github.com/feedkey/feedkey/auth/azure"
 	"github.com/feedkey/feedkey/auth/feed"
 	"github.com/feedkey/feedkey/auth/posit"
 	"github.com/feedkey/feedkey/auth/store"
@@ -40,16 +41,30 @@ type Env struct {
 	Now        func() time.Time
 	// OpenURL opens a page in the person's browser.
 	OpenURL func(string) error
-	// Providers sign in to each kind of feed that needs a sign-in.
-	Providers map[feed.Kind]auth.Provider
+	// NewProvider returns the sign-in provider of a kind of feed, for the
+	// config's trusted hosts; nil for kinds without one (static tokens).
+	NewProvider func(kind feed.Kind, trust feed.Trust) auth.Provider
 }
 
 // provider returns the sign-in provider for kind.
-func (env *Env) provider(kind feed.Kind) (auth.Provider, error) {
-	if p, ok := env.Providers[kind]; ok {
-		return p, nil
+func (env *Env) provider(kind feed.Kind, trust feed.Trust) (auth.Provider, error) {
+	if env.NewProvider != nil {
+		if p := env.NewProvider(kind, trust); p != nil {
+			return p, nil
+		}
 	}
-	return nil, fmt.Errorf("sign-in for %s feeds is not in this version of feedkey", kind)
+	return nil, fmt.Errorf("%s feeds have no sign-in: store a token with `feedkey login`", kind)
+}
+
+// providers makes the real providers.
+func providers(kind feed.Kind, trust feed.Trust) auth.Provider {
+	switch kind {
+	case feed.Posit:
+		return &posit.Client{}
+	case feed.Azure:
+		return &azure.Client{Trust: trust}
+	}
+	return nil
 }
 
 // System returns the Env of the real process.
@@ -72,9 +87,7 @@ func System() (*Env, error) {
 		LookPath:   exec.LookPath,
 		Now:        time.Now,
 		OpenURL:    openBrowser,
-		Providers: map[feed.Kind]auth.Provider{
-			feed.Posit: &posit.Client{},
-		},
+		NewProvider: providers,
 	}, nil
 }
 
@@ -97,7 +110,7 @@ func commands() []command {
 	return []command{
 		{"add", "URL [--kind token] [--name ID] [--username USER]", "add a feed; a token is read from stdin", runAdd},
 		{"status", "[--json]", "show feeds and their credentials (never secrets)", runStatus},
-		{"login", "FEED|URL", "sign in to a feed (Posit: device code; token feeds: a token from stdin)", runLogin},
+		{"login", "FEED|ORG|URL [--device-code]", "sign in (Azure: browser or device code; Posit: device code; static: token from stdin)", runLogin},
 		{"token", "URL [--json]", "print the credential for URL, refreshing it silently if needed", runToken},
 		{"refresh", "[FEED]", "refresh credentials now, without prompting", runRefresh},
 		{"logout", "FEED", "remove a feed's credential from the keychain", runLogout},

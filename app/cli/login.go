@@ -15,7 +15,7 @@ import (
 
 func runLogin(ctx context.Context, env *Env, args []string) error {
 	fs := newFlagSet("login")
-	fs.Bool("device-code", false, "sign in with a code shown here instead of a browser redirect")
+	deviceCode := fs.Bool("device-code", false, "sign in with a code shown here instead of a browser redirect")
 	pos, err := parseFlags(fs, args)
 	if err != nil {
 		return err
@@ -40,7 +40,10 @@ func runLogin(ctx context.Context, env *Env, args []string) error {
 		fmt.Fprintf(env.Out, "Stored the token of feed %s.\n", f.ID)
 		return nil
 	}
-	p, err := env.provider(f.Kind)
+	if *deviceCode {
+		f.SignIn = "device-code"
+	}
+	p, err := env.provider(f.Kind, cfg.Trust)
 	if err != nil {
 		return err
 	}
@@ -70,6 +73,17 @@ type termPrompter struct {
 	open func(string) error
 }
 
+func (p termPrompter) OpenBrowser(_ context.Context, link string) error {
+	if p.open == nil {
+		return auth.ErrNoBrowser
+	}
+	fmt.Fprintf(p.w, "Opening your browser to sign in: %s\n", link)
+	if err := p.open(link); err != nil {
+		return fmt.Errorf("%w: %v", auth.ErrNoBrowser, err)
+	}
+	return nil
+}
+
 func (p termPrompter) DeviceCode(_ context.Context, link, code string) error {
 	fmt.Fprintf(p.w, "To sign in, open %s\nand check that it shows the code %s.\n", link, code)
 	if p.open == nil || p.open(link) != nil {
@@ -95,7 +109,7 @@ func refreshed(ctx context.Context, env *Env, cfg *config.Config, f feed.Feed, d
 	case f.Kind == feed.Token:
 		return store.Credential{}, fmt.Errorf("the credential for feed %s has expired: %s", f.ID, hint(f))
 	}
-	p, perr := env.provider(f.Kind)
+	p, perr := env.provider(f.Kind, cfg.Trust)
 	if perr != nil {
 		return store.Credential{}, perr
 	}

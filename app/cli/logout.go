@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	"github.com/feedkey/feedkey/app/config"
 	"github.com/feedkey/feedkey/auth/feed"
@@ -65,6 +66,11 @@ func findFeed(env *Env, arg string) (*config.Config, feed.Feed, error) {
 	}
 	if f, ok := cfg.Feed(arg); ok {
 		return cfg, f, nil
+	}
+	for _, f := range cfg.Feeds {
+		if org := f.Org(cfg.Trust); org != "" && strings.EqualFold(org, arg) {
+			return cfg, f, nil
+		}
 	}
 	f, err := cfg.Resolve(arg)
 	if err != nil {

@@ -34,10 +34,11 @@ type Feed struct {
 	ID       string `toml:"id"`
 	Kind     Kind   `toml:"kind"`
 	URL      string `toml:"url"`
-	Username string `toml:"username,omitempty"` // static feeds: the user name to present
-	Address  string `toml:"address,omitempty"`  // posit: server address; defaults to the URL's origin
-	Token    string `toml:"token,omitempty"`    // azure: session | pat | entra
-	SignIn   string `toml:"sign_in,omitempty"`  // azure: browser | device-code
+	Username string `toml:"username,omitempty"`  // static feeds: the user name to present
+	Address  string `toml:"address,omitempty"`   // posit: server address; defaults to the URL's origin
+	Token    string `toml:"token,omitempty"`     // azure: session | pat | entra
+	SignIn   string `toml:"sign_in,omitempty"`   // azure: browser | device-code
+	ClientID string `toml:"client_id,omitempty"` // azure: public client id; default the Azure CLI's
 }
 
 // Trust lists hosts trusted beyond the built-in Microsoft ones. It comes only

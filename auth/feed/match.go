@@ -281,3 +281,16 @@ func isLegacyAzureHost(host string) bool {
 	org, ok := strings.CutSuffix(host, azureLegacyHost)
 	return ok && org != "" && !strings.Contains(org, ".")
 }
+
+// Org returns the Azure DevOps organization of an Azure feed, lower case,
+// or "" for other feeds.
+func (f Feed) Org(t Trust) string {
+	if f.Kind != Azure {
+		return ""
+	}
+	s, err := f.scope(t)
+	if err != nil {
+		return ""
+	}
+	return s.org
+}

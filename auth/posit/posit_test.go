@@ -49,6 +49,8 @@ func (c *clock) Sleep(ctx context.Context, d time.Duration) error {
 // prompter records what a person would be shown.
 type prompter struct{ link, code string }
 
+func (p *prompter) OpenBrowser(context.Context, string) error { return auth.ErrNoBrowser }
+
 func (p *prompter) DeviceCode(_ context.Context, link, code string) error {
 	p.link, p.code = link, code
 	return nil
