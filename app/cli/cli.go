@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/feedkey/feedkey/app/config"
+	"github.com/feedkey/feedkey/app/creds"
 	"github.com/feedkey/feedkey/auth"
 	"github.com/feedkey/feedkey/auth/azure"
 	"github.com/feedkey/feedkey/auth/feed"
@@ -46,14 +47,9 @@ type Env struct {
 	NewProvider func(kind feed.Kind, trust feed.Trust) auth.Provider
 }
 
-// provider returns the sign-in provider for kind.
-func (env *Env) provider(kind feed.Kind, trust feed.Trust) (auth.Provider, error) {
-	if env.NewProvider != nil {
-		if p := env.NewProvider(kind, trust); p != nil {
-			return p, nil
-		}
-	}
-	return nil, fmt.Errorf("%s feeds have no sign-in: store a token with `feedkey login`", kind)
+// creds returns the credential manager over env's keychain and providers.
+func (env *Env) creds() *creds.Manager {
+	return &creds.Manager{Keychain: env.Keychain, NewProvider: env.NewProvider, Now: env.Now}
 }
 
 // providers makes the real providers.

@@ -2,12 +2,10 @@ package cli
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"time"
 
-	"github.com/feedkey/feedkey/app/config"
 	"github.com/feedkey/feedkey/auth"
 	"github.com/feedkey/feedkey/auth/feed"
 	"github.com/feedkey/feedkey/auth/store"
@@ -43,16 +41,9 @@ func runLogin(ctx context.Context, env *Env, args []string) error {
 	if *deviceCode {
 		f.SignIn = "device-code"
 	}
-	p, err := env.provider(f.Kind, cfg.Trust)
+	c, err := env.creds().Login(ctx, cfg, f, termPrompter{w: env.Err, open: env.OpenURL})
 	if err != nil {
 		return err
-	}
-	c, err := p.Login(ctx, f, termPrompter{w: env.Err, open: env.OpenURL})
-	if err != nil {
-		return fmt.Errorf("sign in to %s: %w", f.ID, err)
-	}
-	if err := st.Save(ctx, id, c); err != nil {
-		return fmt.Errorf("store the credential of %s: %w", f.ID, err)
 	}
 	fmt.Fprintf(env.Out, "Signed in to %s%s.\n", f.ID, validFor(c, env.Now()))
 	return nil
@@ -91,37 +82,4 @@ func (p termPrompter) DeviceCode(_ context.Context, link, code string) error {
 	}
 	fmt.Fprintln(p.w, "Waiting for you to approve…")
 	return nil
-}
-
-// refreshed returns a credential for f that is good for at least d, from the
-// keychain or by a silent refresh (which it stores). It never prompts.
-func refreshed(ctx context.Context, env *Env, cfg *config.Config, f feed.Feed, d time.Duration) (store.Credential, error) {
-	id := f.CredentialID(cfg.Trust)
-	st := store.New(env.Keychain)
-	c, err := st.Load(ctx, id)
-	switch {
-	case err == nil && c.Valid(env.Now(), d):
-		return c, nil
-	case err != nil && !errors.Is(err, store.ErrNotFound):
-		return store.Credential{}, err
-	case f.Kind == feed.Token && err != nil:
-		return store.Credential{}, fmt.Errorf("no credential stored for feed %s: %s", f.ID, hint(f))
-	case f.Kind == feed.Token:
-		return store.Credential{}, fmt.Errorf("the credential for feed %s has expired: %s", f.ID, hint(f))
-	}
-	p, perr := env.provider(f.Kind, cfg.Trust)
-	if perr != nil {
-		return store.Credential{}, perr
-	}
-	fresh, rerr := p.Refresh(ctx, f, c)
-	if rerr != nil {
-		if errors.Is(rerr, auth.ErrSignInRequired) {
-			return store.Credential{}, fmt.Errorf("sign-in needed for feed %s: %s", f.ID, hint(f))
-		}
-		return store.Credential{}, fmt.Errorf("refresh %s: %w", f.ID, rerr)
-	}
-	if err := st.Save(ctx, id, fresh); err != nil {
-		return store.Credential{}, fmt.Errorf("store the credential of %s: %w", f.ID, err)
-	}
-	return fresh, nil
 }

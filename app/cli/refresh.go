@@ -3,15 +3,10 @@ package cli
 import (
 	"context"
 	"fmt"
-	"math"
-	"time"
 
 	"github.com/feedkey/feedkey/app/config"
 	"github.com/feedkey/feedkey/auth/feed"
 )
-
-// refreshAll is a validity no stored credential has: it forces a refresh.
-const refreshAll = time.Duration(math.MaxInt64)
 
 func runRefresh(ctx context.Context, env *Env, args []string) error {
 	fs := newFlagSet("refresh")
@@ -42,7 +37,7 @@ func runRefresh(ctx context.Context, env *Env, args []string) error {
 			continue // static tokens have nothing to refresh
 		}
 		done[id] = true
-		c, err := refreshed(ctx, env, cfg, f, refreshAll)
+		c, err := env.creds().Refresh(ctx, cfg, f)
 		if err != nil {
 			failed = true
 			fmt.Fprintf(env.Err, "feedkey: %s\n", oneLine(err.Error()))

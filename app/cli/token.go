@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/feedkey/feedkey/app/config"
-	"github.com/feedkey/feedkey/auth/feed"
 )
 
 // tokenValidity is how long a printed credential must still be good for.
@@ -31,7 +30,7 @@ func runToken(ctx context.Context, env *Env, args []string) error {
 	if err != nil {
 		return fmt.Errorf("%s: %w", pos[0], err)
 	}
-	c, err := refreshed(ctx, env, cfg, f, tokenValidity)
+	c, err := env.creds().Fresh(ctx, cfg, f, tokenValidity)
 	if err != nil {
 		return err
 	}
@@ -52,11 +51,4 @@ func runToken(ctx context.Context, env *Env, args []string) error {
 	}
 	_, err = fmt.Fprintln(env.Out, c.Secret)
 	return err
-}
-
-func hint(f feed.Feed) string {
-	if f.Kind == feed.Token {
-		return fmt.Sprintf("store one with `feedkey add %s --kind token`", f.URL)
-	}
-	return fmt.Sprintf("run `feedkey login %s`", f.ID)
 }

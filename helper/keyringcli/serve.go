@@ -10,6 +10,7 @@ import (
 	"unicode/utf16"
 
 	"github.com/feedkey/feedkey/app/config"
+	"github.com/feedkey/feedkey/app/creds"
 	"github.com/feedkey/feedkey/auth/feed"
 	"github.com/feedkey/feedkey/auth/store"
 )
@@ -156,9 +157,9 @@ func (h *handler) get(ctx context.Context) error {
 			return rerr
 		}
 	case err != nil:
-		return fmt.Errorf("no credential stored for feed %s: %s", f.ID, signInHint(f))
+		return fmt.Errorf("no credential stored for feed %s: %s", f.ID, creds.Hint(f))
 	default:
-		return fmt.Errorf("the credential for feed %s expired at %s: %s", f.ID, c.Expires.Local().Format(time.RFC1123), signInHint(f))
+		return fmt.Errorf("the credential for feed %s expired at %s: %s", f.ID, c.Expires.Local().Format(time.RFC1123), creds.Hint(f))
 	}
 	if user == "" {
 		user = f.DefaultUsername()
@@ -169,12 +170,6 @@ func (h *handler) get(ctx context.Context) error {
 	return h.emit(user, c.Secret)
 }
 
-func signInHint(f feed.Feed) string {
-	if f.Kind == feed.Token {
-		return fmt.Sprintf("store one with `feedkey add %s --kind token`", f.URL)
-	}
-	return fmt.Sprintf("run `feedkey login %s`", f.ID)
-}
 
 // emit prints the answer in the requested mode and format, and nothing else,
 // byte for byte as Python keyring prints it.
