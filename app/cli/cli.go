@@ -71,18 +71,18 @@ func System() (*Env, error) {
 	}
 	exe, _ := os.Executable()
 	return &Env{
-		In:         os.Stdin,
-		Out:        os.Stdout,
-		Err:        os.Stderr,
-		InTTY:      isTerminal(os.Stdin),
-		ReadSecret: readSecretTTY,
-		ConfigPath: path,
-		Keychain:   store.OS{},
-		Executable: exe,
-		Getenv:     os.Getenv,
-		LookPath:   exec.LookPath,
-		Now:        time.Now,
-		OpenURL:    openBrowser,
+		In:          os.Stdin,
+		Out:         os.Stdout,
+		Err:         os.Stderr,
+		InTTY:       isTerminal(os.Stdin),
+		ReadSecret:  readSecretTTY,
+		ConfigPath:  path,
+		Keychain:    store.OS{},
+		Executable:  exe,
+		Getenv:      os.Getenv,
+		LookPath:    exec.LookPath,
+		Now:         time.Now,
+		OpenURL:     openBrowser,
 		NewProvider: providers,
 	}, nil
 }

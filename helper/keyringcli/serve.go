@@ -170,7 +170,6 @@ func (h *handler) get(ctx context.Context) error {
 	return h.emit(user, c.Secret)
 }
 
-
 // emit prints the answer in the requested mode and format, and nothing else,
 // byte for byte as Python keyring prints it.
 func (h *handler) emit(user, password string) error {
