@@ -19,7 +19,7 @@ import (
 // probe of Package Manager's status API. It returns the Package Manager
 // address for posit feeds.
 func detect(ctx context.Context, env *Env, cfg *config.Config, u *url.URL, address string) (feed.Kind, string, error) {
-	if (feed.Feed{Kind: feed.Azure, URL: u.String()}).Validate(cfg.Trust) == nil {
+	if (feed.Feed{ID: "probe", Kind: feed.Azure, URL: u.String()}).Validate(cfg.Trust) == nil {
 		return feed.Azure, "", nil
 	}
 	if address != "" {
