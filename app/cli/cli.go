@@ -113,6 +113,7 @@ func commands() []command {
 		{"remove", "FEED", "remove a feed from the config and its credential from the keychain", runRemove},
 		{"doctor", "", "check the keychain, the config and which keyring pip will run", runDoctor},
 		{"install-helper", "[--dir DIR] [--force]", "put the helper on PATH as `keyring`", runInstallHelper},
+		{"tray", "", "run the tray app (also: feedkey with no arguments)", runTray},
 	}
 }
 
@@ -138,8 +139,7 @@ func Main(ctx context.Context, argv []string, env *Env) int {
 
 func dispatch(ctx context.Context, env *Env, argv []string) error {
 	if len(argv) == 0 {
-		// The tray arrives with a later version; until then, show status.
-		return runStatus(ctx, env, nil)
+		return runTray(ctx, env, nil)
 	}
 	name := argv[0]
 	switch name {

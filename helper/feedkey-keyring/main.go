@@ -9,8 +9,10 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"time"
 
 	"github.com/feedkey/feedkey/app/config"
+	"github.com/feedkey/feedkey/app/control"
 	"github.com/feedkey/feedkey/auth/store"
 	"github.com/feedkey/feedkey/helper/keyringcli"
 )
@@ -28,5 +30,10 @@ func main() {
 		ConfigPath: path,
 		Keychain:   store.OS{},
 		Refresh:    keyringcli.FeedkeyToken,
+		Tray: func(ctx context.Context, service string, wait time.Duration) (string, string, error) {
+			return (&control.Client{}).Credential(ctx, service, wait)
+		},
+		// CI and scripted runs never wait for a person (SPEC §6).
+		Interactive: os.Getenv("CI") != "true" && os.Getenv("FEEDKEY_NONINTERACTIVE") != "1",
 	}))
 }

@@ -10,6 +10,7 @@ import (
 	"unicode/utf16"
 
 	"github.com/feedkey/feedkey/app/config"
+	"github.com/feedkey/feedkey/app/control"
 	"github.com/feedkey/feedkey/app/creds"
 	"github.com/feedkey/feedkey/auth/feed"
 	"github.com/feedkey/feedkey/auth/store"
@@ -31,7 +32,16 @@ type Env struct {
 	// (not static tokens) when the stored one is missing or stale; nil
 	// means no refresh.
 	Refresh Refresher
+	// Tray asks the running tray for a credential, waiting up to wait for
+	// a sign-in; it returns an error wrapping control.ErrNoServer when no
+	// tray runs. Nil, or a non-interactive run, means never ask.
+	Tray func(ctx context.Context, service string, wait time.Duration) (user, password string, err error)
+	// Interactive reports whether a person may be waited for (not CI).
+	Interactive bool
 }
+
+// trayWait bounds how long the helper waits for a sign-in in the tray.
+const trayWait = 120 * time.Second
 
 // A credential is refreshed when it has less than freshValidity left, and
 // never handed out with less than minValidity: pip may take minutes to
@@ -132,6 +142,16 @@ func (h *handler) get(ctx context.Context) error {
 		return err
 	}
 	if !ok {
+		// A tray may offer to add an unknown feed on a recognised host.
+		if h.askTray() && strings.HasPrefix(h.args.Service, "https://") {
+			user, password, err := h.fromTray(ctx)
+			switch {
+			case err == nil:
+				return h.emit(user, password)
+			case !errors.Is(err, control.ErrNoServer) && !errors.Is(err, control.ErrUnknownFeed):
+				return err
+			}
+		}
 		return h.getPlain(ctx)
 	}
 	id := f.CredentialID(cfg.Trust)
@@ -145,8 +165,8 @@ func (h *handler) get(ctx context.Context) error {
 	case err != nil && !errors.Is(err, store.ErrNotFound):
 		return err
 	case err == nil && c.Valid(now(), freshValidity), err == nil && f.Kind == feed.Token && c.Valid(now(), minValidity):
-	case f.Kind != feed.Token && h.env.Refresh != nil:
-		u, secret, rerr := h.env.Refresh(ctx, h.args.Service)
+	case f.Kind != feed.Token && (h.env.Refresh != nil || h.askTray()):
+		u, secret, rerr := h.renew(ctx)
 		switch {
 		case rerr == nil:
 			user, c.Secret = u, secret
@@ -168,6 +188,33 @@ func (h *handler) get(ctx context.Context) error {
 		fmt.Fprintf(h.env.Stderr, "feedkey-keyring: warning: Posit Package Manager expects the user name %s, not %q\n", feed.PositUsername, h.args.Username)
 	}
 	return h.emit(user, c.Secret)
+}
+
+func (h *handler) askTray() bool { return h.env.Tray != nil && h.env.Interactive }
+
+// renew gets a fresh credential: from the tray when one runs (it signs the
+// person in if needed), else by a silent refresh.
+func (h *handler) renew(ctx context.Context) (string, string, error) {
+	if h.askTray() {
+		user, password, err := h.fromTray(ctx)
+		if !errors.Is(err, control.ErrNoServer) {
+			return user, password, err
+		}
+	}
+	if h.env.Refresh == nil {
+		return "", "", control.ErrNoServer
+	}
+	return h.env.Refresh(ctx, h.args.Service)
+}
+
+// fromTray asks the tray, telling the person on stderr when it takes long
+// (a browser sign-in is under way).
+func (h *handler) fromTray(ctx context.Context) (string, string, error) {
+	slow := time.AfterFunc(time.Second, func() {
+		fmt.Fprintf(h.env.Stderr, "feedkey-keyring: waiting up to %d s for you to sign in (see your browser and the feedkey tray)…\n", int(trayWait.Seconds()))
+	})
+	defer slow.Stop()
+	return h.env.Tray(ctx, h.args.Service, trayWait)
 }
 
 // emit prints the answer in the requested mode and format, and nothing else,

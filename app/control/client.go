@@ -1,0 +1,120 @@
+package control
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"time"
+)
+
+// shortOpTimeout bounds ping and show, which the tray answers at once.
+const shortOpTimeout = 5 * time.Second
+
+// answerGrace is how long past the requested wait the client still waits for
+// the tray's answer (the tray answers "timeout" at the wait).
+const answerGrace = 10 * time.Second
+
+// Client talks to the tray's control socket. Its zero value is ready and
+// uses [Path]. A Client is safe for concurrent use; each call is one
+// connection.
+type Client struct {
+	// Path is the socket path; empty means [Path]().
+	Path string
+	// Dial connects to the socket; nil means a net.Dialer on "unix".
+	// Tests may replace it.
+	Dial func(ctx context.Context, network, addr string) (net.Conn, error)
+}
+
+// Credential asks the tray for the credential of service (the URL or host as
+// pip passed it), letting the tray run a sign-in for up to wait (0 means the
+// tray's limit). Errors: [ErrNoServer] when no tray runs, [*Error] when the
+// tray answers a failure (errors.Is matches [ErrSignInNeeded], [ErrDeclined],
+// [ErrUnknownFeed], [ErrTimeout]).
+func (c *Client) Credential(ctx context.Context, service string, wait time.Duration) (user, password string, err error) {
+	secs := int((wait + time.Second - 1) / time.Second)
+	limit := wait
+	if limit <= 0 {
+		limit = DefaultMaxWait
+	}
+	var a answer
+	if err := c.do(ctx, request{Op: opCredential, Service: service, Wait: secs}, limit+answerGrace, &a); err != nil {
+		return "", "", err
+	}
+	return a.Username, a.Password, nil
+}
+
+// Ping asks whether a tray is running and returns its process id.
+func (c *Client) Ping(ctx context.Context) (pid int, err error) {
+	var a answer
+	if err := c.do(ctx, request{Op: opPing}, shortOpTimeout, &a); err != nil {
+		return 0, err
+	}
+	return a.PID, nil
+}
+
+// Show asks the running tray to announce itself (a second start does this).
+func (c *Client) Show(ctx context.Context) error {
+	var a answer
+	return c.do(ctx, request{Op: opShow}, shortOpTimeout, &a)
+}
+
+// do sends req on a fresh connection and decodes the answer into a, within
+// timeout or ctx, whichever ends first.
+func (c *Client) do(ctx context.Context, req request, timeout time.Duration, a *answer) error {
+	path := c.Path
+	if path == "" {
+		p, err := Path()
+		if err != nil {
+			return err
+		}
+		path = p
+	}
+	dial := c.Dial
+	if dial == nil {
+		dial = (&net.Dialer{}).DialContext
+	}
+	conn, err := dial(ctx, "unix", path)
+	if err != nil {
+		if isNoServer(err) {
+			return fmt.Errorf("%w (%s)", ErrNoServer, path)
+		}
+		return fmt.Errorf("connecting to the feedkey tray: %w", err)
+	}
+	defer conn.Close()
+	// Closing the connection on ctx's end unblocks the read below; the tray
+	// takes the disconnect as a cancellation.
+	stop := context.AfterFunc(ctx, func() { conn.Close() })
+	defer stop()
+	conn.SetDeadline(time.Now().Add(timeout))
+
+	line, err := json.Marshal(req)
+	if err != nil {
+		return fmt.Errorf("encoding %s request: %w", req.Op, err)
+	}
+	if _, err := conn.Write(append(line, '\n')); err != nil {
+		return c.ioErr(ctx, req.Op, err)
+	}
+	if err := json.NewDecoder(io.LimitReader(conn, maxAnswer)).Decode(a); err != nil {
+		return c.ioErr(ctx, req.Op, err)
+	}
+	if a.Error != "" || a.Code != "" {
+		code := a.Code
+		if code == "" {
+			code = CodeFailed
+		}
+		return &Error{Code: code, Message: oneLine(a.Error, 300)}
+	}
+	return nil
+}
+
+func (c *Client) ioErr(ctx context.Context, op string, err error) error {
+	if ctx.Err() != nil {
+		return ctx.Err()
+	}
+	if err == io.EOF {
+		return fmt.Errorf("feedkey tray closed the connection without answering %s", op)
+	}
+	return fmt.Errorf("asking the feedkey tray (%s): %w", op, err)
+}

@@ -1,0 +1,127 @@
+// Package control is the tray's control socket: the server the tray runs and
+// the client the helper uses to ask it for a credential (SPEC §6, §8).
+//
+// The wire protocol is one JSON request line and one JSON answer line per
+// connection:
+//
+//	{"op":"credential","service":"https://pkgs.dev.azure.com/contoso/_packaging/f/pypi/simple/","wait":120}
+//	→ {"username":"...","password":"..."}
+//	→ {"error":"sign-in declined","code":"declined"}
+//	{"op":"ping"} → {"ok":true,"pid":1234}
+//	{"op":"show"} → {"ok":true}
+//
+// The helper links this package, so it must stay free of net/http and
+// crypto/tls (see deps_test.go).
+package control
+
+import (
+	"errors"
+	"path/filepath"
+)
+
+// MaxRequest bounds a request line, newline included.
+const MaxRequest = 64 << 10
+
+// maxAnswer bounds the answer line the client reads.
+const maxAnswer = 64 << 10
+
+// Operation names on the wire.
+const (
+	opCredential = "credential"
+	opPing       = "ping"
+	opShow       = "show"
+)
+
+// Error codes on the wire, carried by [Error.Code].
+const (
+	CodeSignInNeeded = "signin_needed"
+	CodeDeclined     = "declined"
+	CodeUnknownFeed  = "unknown_feed"
+	CodeTimeout      = "timeout"
+	CodeFailed       = "failed"
+)
+
+// Sentinel errors. A [Handler] returns them (wrapped or not) to choose the
+// answer's code; on the client side errors.Is matches an [*Error] against
+// the sentinel of its code.
+var (
+	// ErrSignInNeeded: the feed needs a person to sign in and none could.
+	ErrSignInNeeded = errors.New("sign-in needed: run `feedkey login` or use the tray menu")
+	// ErrDeclined: the person declined the sign-in or the offer to add the feed.
+	ErrDeclined = errors.New("sign-in declined")
+	// ErrUnknownFeed: the service is not a configured or recognised feed.
+	ErrUnknownFeed = errors.New("unknown feed: add it with `feedkey add URL`")
+	// ErrTimeout: the credential was not ready within the wait.
+	ErrTimeout = errors.New("timed out waiting for the sign-in")
+
+	// ErrNoServer: no tray is running (the socket is absent or refuses connections).
+	ErrNoServer = errors.New("feedkey tray is not running")
+	// ErrRunning: Listen found another live tray answering on the socket.
+	ErrRunning = errors.New("feedkey tray is already running")
+)
+
+// Error is a failure answered by the tray.
+type Error struct {
+	Code    string // one of the Code* constants; unknown codes are kept as sent
+	Message string // one line written by the tray
+}
+
+func (e *Error) Error() string { return "feedkey tray: " + e.Message }
+
+// Is reports whether target is the sentinel for e's code, so callers can
+// branch with errors.Is(err, ErrSignInNeeded).
+func (e *Error) Is(target error) bool {
+	s, ok := codeSentinel[e.Code]
+	return ok && target == s
+}
+
+var codeSentinel = map[string]error{
+	CodeSignInNeeded: ErrSignInNeeded,
+	CodeDeclined:     ErrDeclined,
+	CodeUnknownFeed:  ErrUnknownFeed,
+	CodeTimeout:      ErrTimeout,
+}
+
+// request is the single request line.
+type request struct {
+	Op      string `json:"op"`
+	Service string `json:"service,omitempty"`
+	Wait    int    `json:"wait,omitempty"` // seconds; 0 means the server's MaxWait
+}
+
+// answer is the single answer line. Error non-empty means failure.
+type answer struct {
+	OK       bool   `json:"ok,omitempty"`
+	PID      int    `json:"pid,omitempty"`
+	Username string `json:"username,omitempty"`
+	Password string `json:"password,omitempty"`
+	Error    string `json:"error,omitempty"`
+	Code     string `json:"code,omitempty"`
+}
+
+// Path returns the socket path: $XDG_RUNTIME_DIR/feedkey/control.sock, else
+// os.TempDir()/feedkey-<uid>/control.sock; on Windows
+// %LOCALAPPDATA%\feedkey\control.sock (AF_UNIX, Windows 10 1803 and later).
+func Path() (string, error) {
+	dir, err := defaultDir()
+	if err != nil {
+		return "", err
+	}
+	return filepath.Join(dir, "control.sock"), nil
+}
+
+// oneLine makes s safe to send or show as one short line.
+func oneLine(s string, max int) string {
+	b := make([]rune, 0, len(s))
+	for _, r := range s {
+		if r < 0x20 || r == 0x7f {
+			r = ' '
+		}
+		b = append(b, r)
+		if len(b) >= max {
+			b = append(b, '…')
+			break
+		}
+	}
+	return string(b)
+}

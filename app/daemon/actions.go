@@ -1,0 +1,127 @@
+package daemon
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/feedkey/feedkey/auth/feed"
+	"github.com/feedkey/feedkey/auth/store"
+	"github.com/feedkey/feedkey/tray"
+)
+
+// actions wires the menu's clicks.
+func (a *App) actions() tray.Actions {
+	return tray.Actions{
+		SignIn:          a.clickSignIn,
+		Refresh:         a.clickRefresh,
+		SignOut:         a.clickSignOut,
+		CopySetup:       a.clickCopySetup,
+		Accept:          a.accept,
+		SetStartAtLogin: a.setStartAtLogin,
+		OpenPage:        a.openPage,
+		Quit:            a.quit,
+	}
+}
+
+func (a *App) clickSignIn(id string) {
+	cfg, err := a.config()
+	if err != nil {
+		a.opts.Logf("%v", err)
+		return
+	}
+	f, ok := feedOf(cfg, id)
+	if !ok {
+		return
+	}
+	if _, err := a.signIn(context.Background(), cfg, f); err != nil {
+		a.opts.Logf("sign in to %s: %v", f.ID, err)
+	}
+}
+
+func (a *App) clickRefresh(id string) {
+	ctx := context.Background()
+	if _, tracked := a.sched.Status(id); tracked {
+		if err := a.sched.RefreshNow(ctx, id); err != nil {
+			a.opts.Logf("refresh %s: %v", id, err)
+		}
+		return
+	}
+	expires, err := a.refresh(ctx, id)
+	if err != nil {
+		a.opts.Logf("refresh %s: %v", id, err)
+	} else if !expires.IsZero() {
+		a.sched.Track(id, a.mgr.Now(), expires)
+	}
+	a.publish()
+}
+
+// clickSignOut removes every keychain entry of the credential.
+func (a *App) clickSignOut(id string) {
+	a.sched.Forget(id)
+	if err := store.New(a.opts.Keychain).Delete(context.Background(), id); err != nil {
+		a.opts.Logf("sign out of %s: %v", id, err)
+	}
+	a.publish()
+}
+
+func (a *App) clickCopySetup(id string) {
+	cfg, err := a.config()
+	if err != nil {
+		return
+	}
+	f, ok := feedOf(cfg, id)
+	if !ok {
+		return
+	}
+	text := pipSetup(f)
+	if a.opts.Copy != nil && a.opts.Copy(text) == nil {
+		a.notify(context.Background(), "Copied pip setup", text)
+		return
+	}
+	a.notify(context.Background(), "pip setup for "+f.ID, text)
+}
+
+// pipSetup is the pip command line for f.
+func pipSetup(f feed.Feed) string {
+	user := f.DefaultUsername()
+	u := strings.Replace(f.URL, "https://", "https://"+user+"@", 1)
+	return fmt.Sprintf("pip install --keyring-provider subprocess --index-url %s PACKAGE", u)
+}
+
+func (a *App) setStartAtLogin(on bool) {
+	if a.opts.Autostart == nil {
+		return
+	}
+	var err error
+	if on {
+		err = a.opts.Autostart.Enable(a.opts.Executable)
+	} else {
+		err = a.opts.Autostart.Disable()
+	}
+	if err != nil {
+		a.opts.Logf("start at login: %v", err)
+	}
+	a.publish()
+}
+
+func (a *App) autostartEnabled() (bool, error) {
+	if a.opts.Autostart == nil {
+		return false, nil
+	}
+	return a.opts.Autostart.Enabled()
+}
+
+// openPage opens the page of the sign-in in progress, which shows its code.
+func (a *App) openPage() {
+	a.mu.Lock()
+	p := a.lastPage
+	a.mu.Unlock()
+	if p == "" || a.opts.OpenURL == nil {
+		a.notify(context.Background(), "feedkey", "No sign-in in progress.")
+		return
+	}
+	if err := a.opts.OpenURL(p); err != nil {
+		a.opts.Logf("open page: %v", err)
+	}
+}

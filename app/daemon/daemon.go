@@ -1,0 +1,275 @@
+// Package daemon is the tray app: it keeps every credential fresh with the
+// scheduler, answers the helper on the control socket, runs sign-ins when a
+// person is needed, and shows all of it in the tray menu.
+package daemon
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"html/template"
+	"runtime"
+	"sync"
+	"time"
+
+	"github.com/feedkey/feedkey/app/config"
+	"github.com/feedkey/feedkey/app/control"
+	"github.com/feedkey/feedkey/app/creds"
+	"github.com/feedkey/feedkey/app/page"
+	"github.com/feedkey/feedkey/app/schedule"
+	"github.com/feedkey/feedkey/assets"
+	"github.com/feedkey/feedkey/auth"
+	"github.com/feedkey/feedkey/auth/feed"
+	"github.com/feedkey/feedkey/auth/store"
+	"github.com/feedkey/feedkey/tray"
+)
+
+// Autostart turns start-at-login on and off (tray/autostart).
+type Autostart interface {
+	Enabled() (bool, error)
+	Enable(exe string, args ...string) error
+	Disable() error
+}
+
+// Options configure a tray run. Zero fields get the real thing where there
+// is one.
+type Options struct {
+	ConfigPath  string
+	Keychain    store.Keychain
+	NewProvider func(kind feed.Kind, trust feed.Trust) auth.Provider
+	OpenURL     func(url string) error
+	Notify      func(ctx context.Context, title, body string) error // nil: no notifications
+	Copy        func(text string) error                             // the clipboard; nil: notify instead
+	Clock       schedule.Clock
+	SocketPath  string
+	Executable  string
+	Autostart   Autostart
+	Logf        func(format string, args ...any)
+	// Ready, if set, is called once the socket listens and the menu is up.
+	Ready func()
+}
+
+// App is a running tray.
+type App struct {
+	opts  Options
+	mgr   *creds.Manager
+	sched *schedule.Scheduler
+	page  *page.Server
+	views chan tray.View
+	quit  context.CancelFunc
+
+	mu       sync.Mutex
+	signins  map[string]*flight // credential id → sign-in in progress
+	offers   map[string]*offer  // feed id → zero-config offer waiting for a click
+	notice   string
+	lastPage string
+}
+
+// flight is one sign-in that concurrent askers share.
+type flight struct {
+	done chan struct{}
+	cred store.Credential
+	err  error
+}
+
+// Run runs the tray until Quit or ctx ends. If another tray already runs, it
+// asks that one to announce itself and returns nil (single instance).
+func Run(ctx context.Context, opts Options) error {
+	if opts.Logf == nil {
+		opts.Logf = func(string, ...any) {}
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	a := &App{
+		opts:    opts,
+		mgr:     &creds.Manager{Keychain: opts.Keychain, NewProvider: opts.NewProvider, Now: time.Now},
+		views:   make(chan tray.View, 1),
+		quit:    cancel,
+		signins: map[string]*flight{},
+		offers:  map[string]*offer{},
+	}
+	srv := &control.Server{Path: opts.SocketPath, Handler: a, Logf: opts.Logf}
+	if err := srv.Listen(); errors.Is(err, control.ErrRunning) {
+		c := &control.Client{Path: srv.Path}
+		if err := c.Show(ctx); err != nil {
+			return fmt.Errorf("another feedkey tray runs but does not answer: %w", err)
+		}
+		opts.Logf("feedkey is already running; asked it to show itself")
+		return nil
+	} else if err != nil {
+		return fmt.Errorf("control socket: %w", err)
+	}
+	defer srv.Close()
+	if _, err := config.Load(opts.ConfigPath); err != nil {
+		return err
+	}
+	tmpl, err := template.ParseFS(assets.Pages, "pages/signin.html")
+	if err != nil {
+		return err
+	}
+	if a.page, err = page.New(tmpl, assets.Static()); err != nil {
+		return err
+	}
+	if err := a.page.Start(); err != nil {
+		return fmt.Errorf("sign-in page: %w", err)
+	}
+	defer a.page.Close()
+
+	a.sched = &schedule.Scheduler{Clock: opts.Clock, Refresh: a.refresh, OnChange: func(schedule.Status) { a.publish() }}
+	a.trackAll(ctx)
+	go a.sched.Run(ctx)
+	go func() {
+		if err := srv.Serve(ctx); err != nil && ctx.Err() == nil {
+			opts.Logf("control socket: %v", err)
+		}
+	}()
+	go a.tick(ctx)
+	a.publish()
+	if opts.Ready != nil {
+		go func() {
+			// The menu is exported once systray has started; the first
+			// view is already queued.
+			opts.Ready()
+		}()
+	}
+	tray.Run(ctx, func(s tray.State) []byte { return assets.Icon(string(s), runtime.GOOS) }, a.actions(), a.views)
+	return nil
+}
+
+// tick redraws the menu every minute: its labels count down.
+func (a *App) tick(ctx context.Context) {
+	t := time.NewTicker(time.Minute)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			a.publish()
+		}
+	}
+}
+
+// config reads the config afresh: the CLI may have changed it.
+func (a *App) config() (*config.Config, error) { return config.Load(a.opts.ConfigPath) }
+
+// trackAll hands every stored, expiring credential to the scheduler.
+func (a *App) trackAll(ctx context.Context) {
+	cfg, err := a.config()
+	if err != nil {
+		a.opts.Logf("%v", err)
+		return
+	}
+	st := store.New(a.opts.Keychain)
+	for _, g := range groups(cfg) {
+		if g.feed.Kind == feed.Token {
+			continue
+		}
+		if c, err := st.Load(ctx, g.id); err == nil && !c.Expires.IsZero() {
+			a.sched.Track(g.id, time.Time{}, c.Expires)
+		}
+	}
+}
+
+// refresh is the scheduler's RefreshFunc.
+func (a *App) refresh(ctx context.Context, id string) (time.Time, error) {
+	cfg, err := a.config()
+	if err != nil {
+		return time.Time{}, err
+	}
+	f, ok := feedOf(cfg, id)
+	if !ok {
+		return time.Time{}, fmt.Errorf("%w: no feed uses credential %s any more", schedule.ErrNeedsPerson, id)
+	}
+	c, err := a.mgr.Refresh(ctx, cfg, f)
+	if errors.Is(err, auth.ErrSignInRequired) {
+		a.notify(ctx, "Sign-in needed", fmt.Sprintf("%s needs you to sign in again: use the feedkey menu.", f.ID))
+		return time.Time{}, fmt.Errorf("%w: %w", schedule.ErrNeedsPerson, err)
+	}
+	if err != nil {
+		return time.Time{}, err
+	}
+	return c.Expires, nil
+}
+
+func (a *App) notify(ctx context.Context, title, body string) {
+	if a.opts.Notify == nil {
+		return
+	}
+	if err := a.opts.Notify(ctx, title, body); err != nil {
+		a.opts.Logf("notification: %v", err)
+	}
+}
+
+// signIn runs one sign-in per credential; concurrent callers share it.
+func (a *App) signIn(ctx context.Context, cfg *config.Config, f feed.Feed) (store.Credential, error) {
+	id := f.CredentialID(cfg.Trust)
+	a.mu.Lock()
+	fl, running := a.signins[id]
+	if !running {
+		fl = &flight{done: make(chan struct{})}
+		a.signins[id] = fl
+	}
+	a.mu.Unlock()
+	if !running {
+		go func() {
+			// The sign-in outlives the asker that started it: others may
+			// wait for it, and a browser may already be open.
+			sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Minute)
+			defer cancel()
+			fl.cred, fl.err = a.mgr.Login(sctx, cfg, f, prompter{a: a, feed: f})
+			a.mu.Lock()
+			delete(a.signins, id)
+			a.notice = ""
+			a.mu.Unlock()
+			if fl.err == nil && !fl.cred.Expires.IsZero() {
+				a.sched.Track(id, time.Now(), fl.cred.Expires)
+			}
+			if fl.err != nil {
+				a.notify(sctx, "Sign-in failed", fmt.Sprintf("%s: %v", f.ID, fl.err))
+			}
+			close(fl.done)
+			a.publish()
+		}()
+		a.publish()
+	}
+	select {
+	case <-fl.done:
+		return fl.cred, fl.err
+	case <-ctx.Done():
+		return store.Credential{}, control.ErrTimeout
+	}
+}
+
+// prompter shows a sign-in from the tray: the browser opens; a device code
+// also goes into the menu, a notification and the local page.
+type prompter struct {
+	a    *App
+	feed feed.Feed
+}
+
+func (p prompter) OpenBrowser(_ context.Context, url string) error {
+	if p.a.opts.OpenURL == nil {
+		return auth.ErrNoBrowser
+	}
+	if err := p.a.opts.OpenURL(url); err != nil {
+		return fmt.Errorf("%w: %v", auth.ErrNoBrowser, err)
+	}
+	return nil
+}
+
+func (p prompter) DeviceCode(ctx context.Context, link, code string) error {
+	pageURL := p.a.page.Show(p.feed.ID, code, link)
+	p.a.mu.Lock()
+	p.a.notice = fmt.Sprintf("%s: enter code %s", p.feed.ID, code)
+	p.a.lastPage = pageURL
+	p.a.mu.Unlock()
+	p.a.publish()
+	p.a.notify(ctx, "Sign in to "+p.feed.ID, fmt.Sprintf("Enter the code %s at %s", code, link))
+	if p.a.opts.OpenURL != nil {
+		if err := p.a.opts.OpenURL(link); err != nil {
+			p.a.opts.Logf("open %s: %v", link, err)
+		}
+	}
+	return nil
+}

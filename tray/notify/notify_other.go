@@ -1,0 +1,12 @@
+//go:build windows || darwin
+
+package notify
+
+import "github.com/godbus/dbus/v5"
+
+// New returns Nop: native notifications on macOS and Windows are not
+// implemented yet, so nothing is shown and Notify returns nil. conn is
+// ignored and may be nil.
+func New(conn *dbus.Conn) Notifier {
+	return Nop{}
+}
