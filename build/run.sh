@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The main job for a newcomer: build feedkey, put its helper on PATH as
-# `keyring` (in ~/.local/bin), then check the setup and show the feeds.
-# Arguments are passed to feedkey instead (e.g. build/run.sh add URL --kind token).
+# `keyring` (in ~/.local/bin), then start the tray — or, when no feed is
+# configured yet, `feedkey demo` against the built-in simulator.
+# Arguments are passed to feedkey instead (e.g. build/run.sh add URL).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash build/build.sh
@@ -9,5 +10,7 @@ bin/feedkey install-helper
 if (($#)); then
   exec bin/feedkey "$@"
 fi
-bin/feedkey doctor || true
-exec bin/feedkey status
+if bin/feedkey status --json 2>/dev/null | grep -q '"id":'; then
+  exec bin/feedkey          # the tray, over your feeds
+fi
+exec bin/feedkey demo       # no feeds yet: try it against the simulator

@@ -114,6 +114,7 @@ func commands() []command {
 		{"doctor", "", "check the keychain, the config and which keyring pip will run", runDoctor},
 		{"install-helper", "[--dir DIR] [--force]", "put the helper on PATH as `keyring`", runInstallHelper},
 		{"tray", "", "run the tray app (also: feedkey with no arguments)", runTray},
+		{"demo", "[--headless]", "try feedkey against a simulated Azure DevOps and Package Manager", runDemo},
 	}
 }
 

@@ -16,6 +16,7 @@ package control
 
 import (
 	"errors"
+	"os"
 	"path/filepath"
 )
 
@@ -103,6 +104,11 @@ type answer struct {
 // os.TempDir()/feedkey-<uid>/control.sock; on Windows
 // %LOCALAPPDATA%\feedkey\control.sock (AF_UNIX, Windows 10 1803 and later).
 func Path() (string, error) {
+	// FEEDKEY_SOCKET lets a second tray (feedkey demo) run beside the
+	// user's own; the helper finds it through the same variable.
+	if p := os.Getenv("FEEDKEY_SOCKET"); p != "" {
+		return p, nil
+	}
 	dir, err := defaultDir()
 	if err != nil {
 		return "", err
