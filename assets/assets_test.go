@@ -212,13 +212,19 @@ func TestUnknownState(t *testing.T) {
 
 type signinData struct {
 	Feed, UserCode, VerificationURL, CSRF, PostPath string
+	StaticPath                                      string // the page server's secret prefix + "/static/"
 }
+
+const testStatic = "/SECRET/static/"
 
 func renderSignin(t *testing.T, d signinData) string {
 	t.Helper()
 	tmpl, err := template.ParseFS(Pages, "pages/signin.html")
 	if err != nil {
 		t.Fatal(err)
+	}
+	if d.StaticPath == "" {
+		d.StaticPath = testStatic
 	}
 	var buf bytes.Buffer
 	if err := tmpl.Execute(&buf, d); err != nil {
@@ -241,8 +247,8 @@ func TestSigninPage(t *testing.T) {
 		`href="https://microsoft.com/devicelogin"`,
 		`<form method="post" action="/signin/contoso/done">`,
 		`<input type="hidden" name="csrf" value="tok3n">`,
-		`<script src="/static/signin.js" defer></script>`,
-		`<link rel="stylesheet" href="/static/signin.css">`,
+		`<script src="` + testStatic + `signin.js" defer></script>`,
+		`<link rel="stylesheet" href="` + testStatic + `signin.css">`,
 		`contoso`,
 	} {
 		if !strings.Contains(out, want) {
@@ -264,7 +270,7 @@ func TestSigninPage(t *testing.T) {
 	}
 
 	// Every static file the page references is served by Static.
-	for _, m := range regexp.MustCompile(`(?:src|href)="/static/([^"]+)"`).FindAllStringSubmatch(out, -1) {
+	for _, m := range regexp.MustCompile(`(?:src|href)="`+testStatic+`([^"]+)"`).FindAllStringSubmatch(out, -1) {
 		f, err := Static().Open(m[1])
 		if err != nil {
 			t.Errorf("page references %s: %v", m[0], err)

@@ -50,6 +50,7 @@ type Actions struct {
 	SignIn, Refresh, SignOut, CopySetup func(id string)
 	Accept                              func(id string) // a Request
 	SetStartAtLogin                     func(on bool)
+	AddFeed                             func()
 	OpenPage                            func()
 	Quit                                func()
 }
@@ -161,6 +162,7 @@ func (m *menu) build(v View) {
 	for _, r := range v.Requests {
 		m.click(systray.AddMenuItem(r.Label, ""), func() { m.act.Accept(r.ID) }, m.act.Accept != nil)
 	}
+	m.click(systray.AddMenuItem("Add feed…", ""), m.act.AddFeed, m.act.AddFeed != nil)
 	systray.AddSeparator()
 	m.login = systray.AddMenuItemCheckbox("Start at login", "", v.StartAtLogin)
 	m.click(m.login, func() {

@@ -1,8 +1,12 @@
 package daemon
 
 import (
+	"bytes"
 	"context"
+	"errors"
 	"fmt"
+	"os"
+	"os/exec"
 	"strings"
 
 	"github.com/feedkey/feedkey/auth/feed"
@@ -19,6 +23,7 @@ func (a *App) actions() tray.Actions {
 		CopySetup:       a.clickCopySetup,
 		Accept:          a.accept,
 		SetStartAtLogin: a.setStartAtLogin,
+		AddFeed:         a.openAddPage,
 		OpenPage:        a.openPage,
 		Quit:            a.quit,
 	}
@@ -124,4 +129,48 @@ func (a *App) openPage() {
 	if err := a.opts.OpenURL(p); err != nil {
 		a.opts.Logf("open page: %v", err)
 	}
+}
+
+// openAddPage opens the local "Add a feed" form.
+func (a *App) openAddPage() {
+	if u := a.page.AddURL(); u != "" && a.opts.OpenURL != nil {
+		if err := a.opts.OpenURL(u); err != nil {
+			a.opts.Logf("open the add-feed page: %v", err)
+		}
+	}
+}
+
+// addFeed handles the add-feed form: it runs `feedkey add` (the same
+// detection and checks as on the command line), then starts the sign-in of
+// a feed that needs one.
+func (a *App) addFeed(ctx context.Context, rawURL, token string) (string, error) {
+	if a.opts.Executable == "" {
+		return "", errors.New("cannot find the feedkey program")
+	}
+	cmd := exec.CommandContext(ctx, a.opts.Executable, "add", rawURL)
+	cmd.Env = append(os.Environ(), "FEEDKEY_CONFIG="+a.opts.ConfigPath)
+	cmd.Stdin = strings.NewReader(token)
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Run(); err != nil {
+		msg := strings.TrimPrefix(strings.TrimSpace(firstLine(stderr.String())), "feedkey: ")
+		if msg == "" {
+			msg = err.Error()
+		}
+		return "", errors.New(msg)
+	}
+	a.publish()
+	cfg, err := a.config()
+	if err == nil {
+		if f, err := cfg.Resolve(rawURL); err == nil && f.Kind != feed.Token {
+			go a.signIn(context.WithoutCancel(ctx), cfg, f)
+			return fmt.Sprintf("Added %s: sign in in the browser window that opens.", f.ID), nil
+		}
+	}
+	return strings.TrimSpace(firstLine(stdout.String())), nil
+}
+
+func firstLine(s string) string {
+	line, _, _ := strings.Cut(s, "\n")
+	return line
 }

@@ -63,6 +63,7 @@ type App struct {
 	offers   map[string]*offer  // feed id → zero-config offer waiting for a click
 	notice   string
 	lastPage string
+	failed   map[string]bool // credentials whose refresh is failing (notified)
 }
 
 // flight is one sign-in that concurrent askers share.
@@ -87,6 +88,7 @@ func Run(ctx context.Context, opts Options) error {
 		quit:    cancel,
 		signins: map[string]*flight{},
 		offers:  map[string]*offer{},
+		failed:  map[string]bool{},
 	}
 	srv := &control.Server{Path: opts.SocketPath, Handler: a, Logf: opts.Logf}
 	if err := srv.Listen(); errors.Is(err, control.ErrRunning) {
@@ -110,6 +112,11 @@ func Run(ctx context.Context, opts Options) error {
 	if a.page, err = page.New(tmpl, assets.Static()); err != nil {
 		return err
 	}
+	addTmpl, err := template.ParseFS(assets.Pages, "pages/add.html")
+	if err != nil {
+		return err
+	}
+	a.page.EnableAdd(addTmpl, a.addFeed)
 	if err := a.page.Start(); err != nil {
 		return fmt.Errorf("sign-in page: %w", err)
 	}
@@ -187,9 +194,25 @@ func (a *App) refresh(ctx context.Context, id string) (time.Time, error) {
 		return time.Time{}, fmt.Errorf("%w: %w", schedule.ErrNeedsPerson, err)
 	}
 	if err != nil {
+		a.failing(ctx, id, f, err)
 		return time.Time{}, err
 	}
+	a.mu.Lock()
+	delete(a.failed, id)
+	a.mu.Unlock()
 	return c.Expires, nil
+}
+
+// failing notifies once per run of failures that a refresh is failing; the
+// old token keeps being served meanwhile.
+func (a *App) failing(ctx context.Context, id string, f feed.Feed, err error) {
+	a.mu.Lock()
+	first := !a.failed[id]
+	a.failed[id] = true
+	a.mu.Unlock()
+	if first {
+		a.notify(ctx, "Refresh failing", fmt.Sprintf("%s: %v. feedkey keeps trying and serves the current token while it is valid.", f.ID, err))
+	}
 }
 
 func (a *App) notify(ctx context.Context, title, body string) {

@@ -25,6 +25,11 @@ import (
 var trayBrowser = `#!/bin/sh
 case "$1" in
 */__login__/device*) exec curl -sf --cacert "$SSL_CERT_FILE" "$1" >/dev/null ;;
+http://127.0.0.1:*/add)
+  # feedkey's own "Add a feed" page: fill in the form and submit it.
+  page=$(curl -sf "$1") || exit 1
+  csrf=$(printf '%s\n' "$page" | sed -n 's/.*name="csrf" value="\([^"]*\)".*/\1/p')
+  exec curl -sf -o /dev/null --data-urlencode "csrf=$csrf" --data-urlencode "url=$ADD_URL" "$1" ;;
 esac
 ` + entraBrowserBody
 
@@ -72,6 +77,7 @@ func TestTray(t *testing.T) {
 	env := append(s.Env(os.Environ()), simtest.PipEnv(caFile)...)
 	env = append(env, "FEEDKEY_CONFIG="+cfg, "FEEDKEY_SYSTEM_CONFIG=", "DISPLAY=", "CI=", "FEEDKEY_NONINTERACTIVE=",
 		"PACKAGEMANAGER_ADDRESS=", "PACKAGEMANAGER_IDENTITY_TOKEN_FILE=", "AZURE_DEVOPS_EXT_PAT=",
+		"ADD_URL="+srv.URL+"/pypi-other/latest/simple/",
 		"PATH="+browserDir+":"+bin.Dir+":/usr/bin:/bin")
 	feedkey := func(args ...string) testbin.Result { return testbin.Run(t, env, "", bin.Feedkey, args...) }
 	ppmURL := srv.URL + "/pypi-auth/latest/simple/"
@@ -198,6 +204,13 @@ func TestTray(t *testing.T) {
 	if !notified(notes, "New feed requested by pip") {
 		t.Errorf("notifications: %+v", notes.Notifications())
 	}
+
+	// "Add feed…" opens feedkey's page; the form adds the feed (detected as
+	// Package Manager by its status API).
+	click("Add feed…", "")
+	waitFor(t, func() bool {
+		return strings.Contains(feedkey("status").Stdout, srv.URL+"/pypi-other/latest/simple/")
+	})
 
 	// Start at login follows the checkbox.
 	autostartFile := filepath.Join(s.Env(nil)[indexOf(s.Env(nil), "XDG_CONFIG_HOME=")][len("XDG_CONFIG_HOME="):], "autostart", "feedkey.desktop")

@@ -29,6 +29,10 @@ type Server struct {
 	srv     *http.Server
 	port    string
 	signins map[string]*signin
+
+	addTmpl *template.Template // the add-feed form; nil: not served
+	add     AddFunc
+	addCSRF string
 }
 
 // signin is one device-code sign-in shown on a page.

@@ -1,6 +1,8 @@
 package page
 
 import (
+	"context"
+	"errors"
 	"html/template"
 	"io"
 	"net/http"
@@ -281,4 +283,76 @@ func TestSecretsDifferPerRun(t *testing.T) {
 	if a.Show("f", "c", "https://x") != "" {
 		t.Error("Show before Start returned a URL")
 	}
+}
+
+func TestAddForm(t *testing.T) {
+	tmpl := template.Must(template.New("add").Parse(`csrf={{.CSRF}} msg={{.Message}} failed={{.Failed}} url={{.URL}}`))
+	s, err := New(template.Must(template.New("s").Parse(`x`)), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	s.EnableAdd(tmpl, func(_ context.Context, url, token string) (string, error) {
+		got = append(got, url+"|"+token)
+		if url == "bad" {
+			return "", errors.New("not a URL")
+		}
+		return "Added " + url, nil
+	})
+	if s.AddURL() != "" {
+		t.Error("AddURL before Start")
+	}
+	if err := s.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	u := s.AddURL()
+	host := strings.TrimPrefix(u, "http://")
+	host = host[:strings.IndexByte(host, '/')]
+	csrf := regexp.MustCompile(`csrf=(\S+)`).FindStringSubmatch(get(t, u, host).body)[1]
+	tests := []struct {
+		name string
+		host string
+		form url.Values
+		code int
+		body string
+	}{
+		{"adds", host, url.Values{"csrf": {csrf}, "url": {"https://x/simple/"}, "token": {"t"}}, 200, "msg=Added https://x/simple/"},
+		{"error shown", host, url.Values{"csrf": {csrf}, "url": {"bad"}}, 200, "failed=true url=bad"},
+		{"no csrf", host, url.Values{"url": {"https://y/"}}, 403, ""},
+		{"wrong csrf", host, url.Values{"csrf": {"x" + csrf}, "url": {"https://y/"}}, 403, ""},
+		{"rebinding", "evil.example:" + host[strings.LastIndexByte(host, ':')+1:], url.Values{"csrf": {csrf}, "url": {"https://y/"}}, 421, ""},
+	}
+	for _, tt := range tests {
+		req, _ := http.NewRequest("POST", u, strings.NewReader(tt.form.Encode()))
+		req.Host = tt.host
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != tt.code || !strings.Contains(string(b), tt.body) {
+			t.Errorf("%s: %d %q", tt.name, resp.StatusCode, b)
+		}
+	}
+	if len(got) != 2 {
+		t.Errorf("add called %d times (%q), want only for CSRF-checked posts", len(got), got)
+	}
+}
+
+type resp struct{ body string }
+
+func get(t *testing.T, u, host string) resp {
+	t.Helper()
+	req, _ := http.NewRequest("GET", u, nil)
+	req.Host = host
+	r, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Body.Close()
+	b, _ := io.ReadAll(r.Body)
+	return resp{string(b)}
 }

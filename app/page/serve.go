@@ -49,6 +49,12 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.serveSignin(w, r, name)
 	case "static":
 		s.serveStatic(w, r, name)
+	case "add":
+		if name != "" {
+			http.NotFound(w, r)
+			return
+		}
+		s.serveAdd(w, r)
 	default:
 		http.NotFound(w, r)
 	}
