@@ -48,6 +48,7 @@ type View struct {
 // Actions are what clicks do; nil ones are left out of the menu.
 type Actions struct {
 	SignIn, Refresh, SignOut, CopySetup func(id string)
+	OpenFeed                            func(id string)
 	Accept                              func(id string) // a Request
 	SetStartAtLogin                     func(on bool)
 	AddFeed                             func()
@@ -158,6 +159,7 @@ func (m *menu) build(v View) {
 		m.sub(item, "Refresh now", m.act.Refresh, l.ID)
 		m.sub(item, "Sign out", m.act.SignOut, l.ID)
 		m.sub(item, "Copy pip setup", m.act.CopySetup, l.ID)
+		m.sub(item, "Open feed page", m.act.OpenFeed, l.ID)
 	}
 	for _, r := range v.Requests {
 		m.click(systray.AddMenuItem(r.Label, ""), func() { m.act.Accept(r.ID) }, m.act.Accept != nil)

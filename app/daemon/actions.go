@@ -21,6 +21,7 @@ func (a *App) actions() tray.Actions {
 		Refresh:         a.clickRefresh,
 		SignOut:         a.clickSignOut,
 		CopySetup:       a.clickCopySetup,
+		OpenFeed:        a.clickOpenFeed,
 		Accept:          a.accept,
 		SetStartAtLogin: a.setStartAtLogin,
 		AddFeed:         a.openAddPage,
@@ -173,4 +174,34 @@ func (a *App) addFeed(ctx context.Context, rawURL, token string) (string, error)
 func firstLine(s string) string {
 	line, _, _ := strings.Cut(s, "\n")
 	return line
+}
+
+// clickOpenFeed opens the feed's web page: the Azure Artifacts feed, the
+// Package Manager server, or the index itself.
+func (a *App) clickOpenFeed(id string) {
+	cfg, err := a.config()
+	if err != nil || a.opts.OpenURL == nil {
+		return
+	}
+	f, ok := feedOf(cfg, id)
+	if !ok {
+		return
+	}
+	if err := a.opts.OpenURL(feedPage(f, cfg.Trust)); err != nil {
+		a.opts.Logf("open the feed page: %v", err)
+	}
+}
+
+func feedPage(f feed.Feed, t feed.Trust) string {
+	switch f.Kind {
+	case feed.Azure:
+		if org := f.Org(t); org != "" && strings.Contains(f.URL, "pkgs.dev.azure.com") {
+			return "https://dev.azure.com/" + org + "/_artifacts"
+		}
+	case feed.Posit:
+		if f.Address != "" {
+			return f.Address
+		}
+	}
+	return f.URL
 }
