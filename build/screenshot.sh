@@ -18,7 +18,10 @@ out=${1:-assets/screenshot-tray.png}
 case $out in /*) ;; *) out=$PWD/$out ;; esac
 
 display=:99          # any free X display number
-screen=1024x600x24
+width=1024 height=600
+# GTK draws the panel and the menu at this scale, for a sharp image on HiDPI
+# screens (feedkey's icons are 64 px). SCALE=1 gives the plain size.
+scale=${SCALE:-2}
 
 # --- packages -----------------------------------------------------------------
 # Package, and a file or command that proves it is installed. ImageMagick is
@@ -30,7 +33,8 @@ need=(
   "xfconf:/usr/share/dbus-1/services/org.xfce.Xfconf.service"
   "xdotool:xdotool"
   "x11-apps:xwd"
-  "x11-utils:xwininfo"
+  "x11-utils:xdpyinfo"
+  "x11-xserver-utils:xsetroot"
   "imagemagick:/usr/bin/convert"
   "dbus:dbus-daemon"
   "dbus-bin:dbus-send"
@@ -53,6 +57,8 @@ fi
 convert=/usr/bin/convert
 
 # --- a throwaway world ----------------------------------------------------------
+# Go's caches stay where they are (HOME changes below), so a rerun is fast.
+export GOCACHE=$(go env GOCACHE) GOMODCACHE=$(go env GOMODCACHE) GOPATH=$(go env GOPATH)
 work=$(mktemp -d)
 export HOME=$work/home XDG_CONFIG_HOME=$work/home/.config XDG_DATA_HOME=$work/home/.local/share \
   XDG_CACHE_HOME=$work/home/.cache XDG_RUNTIME_DIR=$work/run
@@ -69,7 +75,7 @@ set -m
 pids=()
 cleanup() {
   local status=$?
-  set +e
+  set +e +m # +m: no "Interrupt" job reports from the groups ended below
   # xfconfd is started by the bus on demand, outside our process groups.
   [[ -n ${xfconfd_pid:-} ]] && kill "$xfconfd_pid" 2>/dev/null
   for ((i = ${#pids[@]} - 1; i >= 0; i--)); do
@@ -114,9 +120,10 @@ export PATH=$work/bin:$PATH
 # --- X display ------------------------------------------------------------------
 echo "== Xvfb $display"
 [[ ! -e /tmp/.X11-unix/X${display#:} ]] || { echo "display $display is taken" >&2; exit 1; }
-Xvfb "$display" -screen 0 "$screen" -nolisten tcp >"$work/log/xvfb" 2>&1 &
+Xvfb "$display" -screen 0 "${width}x${height}x24" -nolisten tcp >"$work/log/xvfb" 2>&1 &
 pids+=($!)
 wait_for 10 "Xvfb" xdpyinfo
+xsetroot -solid '#5e6f80' # a calm desktop colour instead of black around the menu
 
 # --- private session bus --------------------------------------------------------
 # Started by hand rather than with dbus-run-session so this script keeps its
@@ -126,13 +133,15 @@ echo "== D-Bus session, gnome-keyring"
 dbus-daemon --session --nofork --nopidfile --address="unix:path=$XDG_RUNTIME_DIR/bus" >"$work/log/dbus" 2>&1 &
 pids+=($!)
 export DBUS_SESSION_BUS_ADDRESS=unix:path=$XDG_RUNTIME_DIR/bus
-wait_for 10 "the session bus" dbus-send --session --dest=org.freedesktop.DBus --print-reply / org.freedesktop.DBus.ListNames
+bus_names() { dbus-send --session --dest=org.freedesktop.DBus --print-reply / org.freedesktop.DBus.ListNames; }
+has_name() { bus_names | grep -q "\"$1"; }
+wait_for 10 "the session bus" bus_names
 
 # The Secret Service, unlocked with a throwaway password (SPEC §11).
 # --foreground keeps it a child of ours, so cleanup can end it.
 (echo -n pw | exec gnome-keyring-daemon --foreground --unlock --components=secrets) >"$work/log/keyring" 2>&1 &
 pids+=($!)
-wait_for 10 "gnome-keyring" sh -c 'dbus-send --session --dest=org.freedesktop.DBus --print-reply / org.freedesktop.DBus.ListNames | grep -q org.freedesktop.secrets'
+wait_for 10 "gnome-keyring" has_name org.freedesktop.secrets
 
 # --- panel ----------------------------------------------------------------------
 # A one-panel xfconf config, seeded before xfconfd first starts, so the panel
@@ -172,10 +181,11 @@ cat >"$xml/xfce4-panel.xml" <<'EOF'
   </property>
 </channel>
 EOF
-xfce4-panel --disable-wm-check >"$work/log/panel" 2>&1 &
+# No window manager: --disable-wm-check stops the panel from waiting for one.
+GDK_SCALE=$scale xfce4-panel --disable-wm-check >"$work/log/panel" 2>&1 &
 pids+=($!)
 # The systray plugin registers the StatusNotifierWatcher once it is up.
-wait_for 20 "the panel's status tray" sh -c 'dbus-send --session --dest=org.freedesktop.DBus --print-reply / org.freedesktop.DBus.ListNames | grep -q org.kde.StatusNotifierWatcher'
+wait_for 20 "the panel's status tray" has_name org.kde.StatusNotifierWatcher
 xfconfd_pid=$(dbus-send --session --dest=org.freedesktop.DBus --print-reply / \
   org.freedesktop.DBus.GetConnectionUnixProcessID string:org.xfce.Xfconf 2>/dev/null | awk '/uint32/ {print $2}') || true
 
@@ -184,7 +194,7 @@ echo "== feedkey demo"
 feedkey demo >"$work/log/demo" 2>&1 &
 pids+=($!)
 wait_for 20 "feedkey demo's instructions" grep -q '^ *env .*feedkey-demo-ppm$' "$work/log/demo"
-wait_for 20 "feedkey's tray icon" sh -c 'dbus-send --session --dest=org.freedesktop.DBus --print-reply / org.freedesktop.DBus.ListNames | grep -q org.kde.StatusNotifierItem-'
+wait_for 20 "feedkey's tray item" has_name org.kde.StatusNotifierItem-
 
 # Sign the Package Manager feed in with the environment the demo printed
 # (its config, control socket and CA), through the curl "browser" above.
@@ -192,4 +202,70 @@ demo_env=$(grep -m1 '^ *env .*feedkey-demo-ppm$' "$work/log/demo" | sed -e 's/^ 
 echo "== feedkey login demo-ppm"
 env $demo_env feedkey login demo-ppm >"$work/log/login" 2>&1 || { cat "$work/log/login" >&2; exit 1; }
 
-sleep 3 # let the tray pick up the new state and the panel draw the icon
+# The tray reads the keychain when it redraws its menu, which it does every
+# minute (the labels count down): it is not told about a CLI sign-in. So wait,
+# up to a minute, until its D-Bus menu (read as in SPEC §11) shows the feed valid.
+item=$(bus_names | grep -o 'org\.kde\.StatusNotifierItem-[0-9]*-[0-9]*' | head -1)
+menu_path=$(dbus-send --session --dest="$item" --print-reply /StatusNotifierItem \
+  org.freedesktop.DBus.Properties.Get string:org.kde.StatusNotifierItem string:Menu | grep -o '"/[^"]*"' | tr -d '"')
+menu_labels() { # the "label" properties of the whole menu, one a line
+  dbus-send --session --dest="$item" --print-reply "$menu_path" com.canonical.dbusmenu.GetLayout \
+    int32:0 int32:-1 array:string:label |
+    awk '/string "label"/ {getline; sub(/^[^"]*"/, ""); sub(/"[^"]*$/, ""); print}'
+}
+ppm_signed_in() { menu_labels | grep -q '^demo-ppm — valid'; }
+echo "== waiting for the tray's next redraw (up to a minute)"
+wait_for 75 "the menu to show demo-ppm as signed in" ppm_signed_in
+menu_labels | sed 's/^/   /'
+sleep 1 # the icon changes too: let the panel redraw it
+
+# --- open the menu --------------------------------------------------------------
+# The panel runs the tray plugin in a process of its own (wrapper-2.0) whose
+# window is embedded in the panel: the only visible wrapper-2.0 window with a
+# real size, holding just feedkey's icon. Click its middle with the left
+# button: the tray says ItemIsMenu, so the plugin pops up the D-Bus menu.
+geometry() { # WINDOW -> "X Y WIDTH HEIGHT" on the screen
+  xdotool getwindowgeometry --shell "$1" | awk -F= '{v[$1]=$2} END {print v["X"], v["Y"], v["WIDTH"], v["HEIGHT"]}'
+}
+find_window() { # PATTERN -> the first visible window named PATTERN that is on screen and not tiny
+  local w x y wd ht
+  for w in $(xdotool search --onlyvisible --name "$1" 2>/dev/null); do
+    read -r x y wd ht < <(geometry "$w")
+    ((x >= 0 && y >= 0 && wd > 10 && ht > 10)) && { echo "$w"; return 0; }
+  done
+  return 1
+}
+tray_win=$(find_window '^wrapper-2\.0$') || { echo "no tray plugin on the panel" >&2; xwininfo -root -tree >&2; exit 1; }
+panel_win=$(find_window '^xfce4-panel$') || { echo "no panel window" >&2; exit 1; }
+read -r tx ty tw th < <(geometry "$tray_win")
+read -r px py pw ph < <(geometry "$panel_win")
+echo "== panel ${pw}x${ph}+$px+$py, tray ${tw}x${th}+$tx+$ty: clicking the icon"
+xdotool mousemove $((tx + tw / 2)) $((ty + th / 2)) click 1
+
+# The menu is a new top-level window, mapped just below the panel.
+menu_geometry() {
+  local w x y wd ht
+  for w in $(xdotool search --onlyvisible --name '' 2>/dev/null); do
+    read -r x y wd ht < <(geometry "$w")
+    ((wd > 60 && ht > 60 && y >= py + ph - 2)) && { echo "$x $y $wd $ht"; return 0; }
+  done
+  return 1
+}
+wait_for 10 "the tray menu" menu_geometry
+sleep 1 # let GTK finish drawing it
+read -r mx my mw mh < <(menu_geometry)
+echo "== menu ${mw}x${mh}+$mx+$my"
+
+# --- capture --------------------------------------------------------------------
+# The whole screen, cropped to the panel's right end (with the icon) and the
+# open menu below it, plus a margin of desktop.
+xwd -root -silent >"$work/screen.xwd"
+$convert xwd:"$work/screen.xwd" "$work/screen.png"
+margin=$((12 * scale))
+left=$(((mx < tx ? mx : tx) - margin)); ((left >= 0)) || left=0
+right=$((px + pw))
+top=$py
+bottom=$((my + mh + margin)); ((bottom <= height)) || bottom=$height
+mkdir -p "$(dirname "$out")"
+$convert "$work/screen.png" -crop "$((right - left))x$((bottom - top))+$left+$top" +repage -strip "$out"
+echo "wrote $out ($($(dirname $convert)/identify -format '%wx%h' "$out"))"

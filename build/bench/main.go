@@ -35,6 +35,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/feedkey/feedkey/internal/testbin"
 	"github.com/feedkey/feedkey/internal/testbus"
 )
 
@@ -112,10 +113,6 @@ func main() {
 // run does the whole benchmark and reports whether every target was met.
 // Everything it starts or creates is stopped and removed before it returns.
 func run(ctx context.Context, o options) (pass bool, err error) {
-	root, err := moduleRoot(ctx)
-	if err != nil {
-		return false, err
-	}
 	tmp, err := os.MkdirTemp("", "feedkey-bench-")
 	if err != nil {
 		return false, err
@@ -124,11 +121,15 @@ func run(ctx context.Context, o options) (pass bool, err error) {
 
 	bin := filepath.Join(tmp, "bin")
 	fmt.Println("building ./app/feedkey and ./helper/feedkey-keyring ...")
-	if err := build(ctx, root, bin); err != nil {
+	if _, err := testbin.BuildTo(ctx, bin); err != nil {
 		return false, err
 	}
 	helperPath := filepath.Join(bin, "feedkey-keyring")
 	fi, err := os.Stat(helperPath)
+	if err != nil {
+		return false, err
+	}
+	root, err := testbin.ModuleRoot(ctx)
 	if err != nil {
 		return false, err
 	}
@@ -177,33 +178,6 @@ func run(ctx context.Context, o options) (pass bool, err error) {
 		size: fi.Size(), rss: rss, rssFloor: floor,
 		offenders: offenders,
 	}), nil
-}
-
-// moduleRoot returns the directory of the go.mod of the module bench is
-// run in.
-func moduleRoot(ctx context.Context) (string, error) {
-	out, err := exec.CommandContext(ctx, "go", "env", "GOMOD").Output()
-	if err != nil {
-		return "", fmt.Errorf("go env GOMOD: %w", err)
-	}
-	gomod := strings.TrimSpace(string(out))
-	if gomod == "" || gomod == os.DevNull {
-		return "", errors.New("not inside a Go module: run bench from the feedkey repository")
-	}
-	return filepath.Dir(gomod), nil
-}
-
-// build builds feedkey and the helper into dir as build/build.sh does:
-// trimmed, pure Go (no dynamic loader to run at every start).
-func build(ctx context.Context, root, dir string) error {
-	cmd := exec.CommandContext(ctx, "go", "build", "-trimpath", "-o", dir+string(filepath.Separator), "./app/feedkey", "./helper/feedkey-keyring")
-	cmd.Dir = root
-	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
-	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
-	if err := cmd.Run(); err != nil {
-		return fmt.Errorf("go build: %w", err)
-	}
-	return nil
 }
 
 // forbiddenDeps returns the packages of `go list -deps` of the helper that

@@ -3,6 +3,8 @@
 package testbin
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -46,21 +48,43 @@ func Cleanup() {
 }
 
 func build() (Bin, error) {
-	out, err := exec.Command("go", "env", "GOMOD").Output()
-	if err != nil {
-		return Bin{}, fmt.Errorf("go env GOMOD: %w", err)
-	}
-	root := filepath.Dir(strings.TrimSpace(string(out)))
 	dir, err := os.MkdirTemp("", "feedkey-testbin-")
 	if err != nil {
 		return Bin{}, err
 	}
-	cmd := exec.Command("go", "build", "-o", dir+string(os.PathSeparator), "./app/feedkey", "./helper/feedkey-keyring")
+	b, err := BuildTo(context.Background(), dir)
+	if err != nil {
+		os.RemoveAll(dir)
+	}
+	return b, err
+}
+
+// ModuleRoot returns the directory of the feedkey module's go.mod.
+func ModuleRoot(ctx context.Context) (string, error) {
+	out, err := exec.CommandContext(ctx, "go", "env", "GOMOD").Output()
+	if err != nil {
+		return "", fmt.Errorf("go env GOMOD: %w", err)
+	}
+	gomod := strings.TrimSpace(string(out))
+	if gomod == "" || gomod == os.DevNull {
+		return "", errors.New("not inside a Go module: run this from the feedkey repository")
+	}
+	return filepath.Dir(gomod), nil
+}
+
+// BuildTo builds feedkey and the helper into dir as build/build.sh does —
+// pure Go, which also starts faster (no dynamic loader), and trimmed — and
+// adds the helper's copy named keyring, as pip looks for it. Tests use
+// [Build]; the benchmarks in build/ call this directly.
+func BuildTo(ctx context.Context, dir string) (Bin, error) {
+	root, err := ModuleRoot(ctx)
+	if err != nil {
+		return Bin{}, err
+	}
+	cmd := exec.CommandContext(ctx, "go", "build", "-trimpath", "-o", dir+string(os.PathSeparator), "./app/feedkey", "./helper/feedkey-keyring")
 	cmd.Dir = root
-	// As released: pure Go, which also starts faster (no dynamic loader).
 	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
 	if out, err := cmd.CombinedOutput(); err != nil {
-		os.RemoveAll(dir)
 		return Bin{}, fmt.Errorf("go build: %v\n%s", err, out)
 	}
 	exe := ""
@@ -78,7 +102,6 @@ func build() (Bin, error) {
 		err = os.WriteFile(b.Keyring, data, 0o755)
 	}
 	if err != nil {
-		os.RemoveAll(dir)
 		return Bin{}, err
 	}
 	return b, nil
