@@ -5,28 +5,11 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# Packages, with a command that proves each is there.
-need=(
-  "gnome-keyring:gnome-keyring-daemon"
-  "dbus:dbus-daemon"
-  "dbus-bin:dbus-run-session"
-  "libsecret-tools:secret-tool"
-  "python3-keyring:/usr/share/doc/python3-keyring"
-  "python3-venv:/usr/share/doc/python3-venv"
-  "curl:curl"
-)
-missing=()
-for entry in "${need[@]}"; do
-  pkg=${entry%%:*} probe=${entry#*:}
-  if [[ $probe == /* ]]; then [[ -e $probe ]] || missing+=("$pkg")
-  else command -v "$probe" >/dev/null || missing+=("$pkg"); fi
-done
-if ((${#missing[@]})); then
-  echo "== installing ${missing[*]}"
-  sudo=""; [[ $(id -u) == 0 ]] || sudo="sudo"
-  $sudo apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-fi
+# The real parts the tests use: the session bus, gnome-keyring's Secret
+# Service, secret-tool, Python keyring (interop), venv (real pip), curl (the
+# tests' browser).
+source build/lib.sh
+ensure_packages gnome-keyring dbus libsecret-tools python3-keyring python3-venv curl
 command -v python3 >/dev/null || { echo "python3 (with venv and pip >= 23.1) is needed on PATH" >&2; exit 1; }
 
 echo "== gofmt, go vet"
