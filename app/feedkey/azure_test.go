@@ -437,6 +437,33 @@ func TestAzureErrorsPeopleHit(t *testing.T) {
 			t.Errorf("login = %d %q", r.Code, r.Stderr)
 		}
 	})
+	t.Run("MFA required", func(t *testing.T) {
+		w := newAzureWorld(t, func(e *simulator.Entra, _ *simulator.DevOps) { e.RequireMFA = true })
+		w.must("add", w.feedURL("contoso"))
+		r := w.feedkey("login", "contoso")
+		if r.Code != 1 || !strings.Contains(r.Stderr, "requires multi-factor authentication or a Conditional Access check") {
+			t.Errorf("login = %d %q", r.Code, r.Stderr)
+		}
+	})
+	t.Run("expired saved sign-in", func(t *testing.T) {
+		w := newAzureWorld(t, func(e *simulator.Entra, _ *simulator.DevOps) { e.AccessTokenLifetime = 4 * time.Minute })
+		w.must("add", w.feedURL("contoso"))
+		w.must("login", "contoso")
+		w.az.Entra.RevokeRefreshTokens()
+		r := w.feedkey("refresh", "contoso")
+		if r.Code != 1 || !strings.Contains(r.Stderr, "sign-in needed for feed contoso-py: run `feedkey login contoso-py`") {
+			t.Errorf("refresh = %d %q", r.Code, r.Stderr)
+		}
+	})
+	t.Run("network down", func(t *testing.T) {
+		w := newAzureWorld(t, nil)
+		w.must("add", w.feedURL("contoso"))
+		w.az.DevOpsServer.Close()
+		r := w.feedkey("login", "contoso")
+		if r.Code != 1 || strings.Count(r.Stderr, "\n") != 1 || !strings.Contains(r.Stderr, "connection refused") {
+			t.Errorf("login = %d %q", r.Code, r.Stderr)
+		}
+	})
 	t.Run("5xx and 429", func(t *testing.T) {
 		w := newAzureWorld(t, nil)
 		w.must("add", w.feedURL("contoso"))
