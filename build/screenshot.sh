@@ -120,7 +120,9 @@ export PATH=$work/bin:$PATH
 # --- X display ------------------------------------------------------------------
 echo "== Xvfb $display"
 [[ ! -e /tmp/.X11-unix/X${display#:} ]] || { echo "display $display is taken" >&2; exit 1; }
-Xvfb "$display" -screen 0 "${width}x${height}x24" -nolisten tcp >"$work/log/xvfb" 2>&1 &
+# -noreset: by default Xvfb resets (and forgets the desktop colour) whenever
+# its last client disconnects, e.g. between xsetroot and the panel.
+Xvfb "$display" -screen 0 "${width}x${height}x24" -noreset -nolisten tcp >"$work/log/xvfb" 2>&1 &
 pids+=($!)
 wait_for 10 "Xvfb" xdpyinfo
 xsetroot -solid '#5e6f80' # a calm desktop colour instead of black around the menu

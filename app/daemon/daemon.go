@@ -45,8 +45,6 @@ type Options struct {
 	Executable  string
 	Autostart   Autostart
 	Logf        func(format string, args ...any)
-	// Ready, if set, is called once the socket listens and the menu is up.
-	Ready func()
 }
 
 // App is a running tray.
@@ -132,13 +130,6 @@ func Run(ctx context.Context, opts Options) error {
 	}()
 	go a.tick(ctx)
 	a.publish()
-	if opts.Ready != nil {
-		go func() {
-			// The menu is exported once systray has started; the first
-			// view is already queued.
-			opts.Ready()
-		}()
-	}
 	tray.Run(ctx, func(s tray.State) []byte { return assets.Icon(string(s), runtime.GOOS) }, a.actions(), a.views)
 	return nil
 }
