@@ -7,6 +7,7 @@ import (
 	"context"
 	"slices"
 	"sync"
+	"time"
 
 	"fyne.io/systray"
 )
@@ -66,7 +67,19 @@ func Run(ctx context.Context, icons Icons, act Actions, views <-chan View) {
 	m := &menu{icons: icons, act: act}
 	systray.Run(func() {
 		go m.loop(ctx, views)
+		// Panels can miss the first icon when it arrives while they are
+		// still registering the item (xfce4-panel does, about one start
+		// in ten): set it once more when things have settled.
+		time.AfterFunc(2*time.Second, m.resetIcon)
 	}, nil)
+}
+
+func (m *menu) resetIcon() {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.built {
+		systray.SetIcon(m.icons(m.shown.State))
+	}
 }
 
 type menu struct {

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/feedkey/feedkey/app/config"
+	"github.com/feedkey/feedkey/app/control"
 	"github.com/feedkey/feedkey/app/creds"
 	"github.com/feedkey/feedkey/auth"
 	"github.com/feedkey/feedkey/auth/azure"
@@ -87,6 +88,9 @@ func System() (*Env, error) {
 	}, nil
 }
 
+// mutates lists the commands after which a running tray should reload.
+var mutates = map[string]bool{"add": true, "login": true, "logout": true, "remove": true, "refresh": true}
+
 // usageError is bad command-line usage: exit code 2.
 type usageError struct{ msg string }
 
@@ -122,6 +126,9 @@ func commands() []command {
 // exit code: 0 success, 1 failure, 2 bad usage.
 func Main(ctx context.Context, argv []string, env *Env) int {
 	err := dispatch(ctx, env, argv)
+	if err == nil && len(argv) > 0 && mutates[argv[0]] {
+		changed(ctx)
+	}
 	var ue *usageError
 	switch {
 	case err == nil:
@@ -205,6 +212,14 @@ func exactArgs(cmd string, pos []string, names ...string) error {
 		return usagef("%s: unexpected argument %q", cmd, pos[len(names)])
 	}
 	return nil
+}
+
+// changed tells a running tray that the config or keychain changed, so its
+// menu and schedule follow at once. No tray running is fine.
+func changed(ctx context.Context) {
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	_ = (&control.Client{}).Reload(ctx)
 }
 
 // oneLine keeps an error to a single line: messages from servers or

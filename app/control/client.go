@@ -60,6 +60,13 @@ func (c *Client) Show(ctx context.Context) error {
 	return c.do(ctx, request{Op: opShow}, shortOpTimeout, &a)
 }
 
+// Reload asks the running tray to re-read the config and keychain, after the
+// CLI changed them.
+func (c *Client) Reload(ctx context.Context) error {
+	var a answer
+	return c.do(ctx, request{Op: opReload}, shortOpTimeout, &a)
+}
+
 // do sends req on a fresh connection and decodes the answer into a, within
 // timeout or ctx, whichever ends first.
 func (c *Client) do(ctx context.Context, req request, timeout time.Duration, a *answer) error {

@@ -9,6 +9,7 @@
 //	→ {"error":"sign-in declined","code":"declined"}
 //	{"op":"ping"} → {"ok":true,"pid":1234}
 //	{"op":"show"} → {"ok":true}
+//	{"op":"reload"} → {"ok":true}
 //
 // The helper links this package, so it must stay free of net/http and
 // crypto/tls (see deps_test.go).
@@ -31,6 +32,7 @@ const (
 	opCredential = "credential"
 	opPing       = "ping"
 	opShow       = "show"
+	opReload     = "reload"
 )
 
 // Error codes on the wire, carried by [Error.Code].

@@ -385,3 +385,26 @@ func TestPathDefault(t *testing.T) {
 		t.Errorf("Path() = %q", p)
 	}
 }
+
+type reloadHandler struct {
+	fakeHandler
+	reloads atomic.Int32
+}
+
+func (h *reloadHandler) Reload(context.Context) { h.reloads.Add(1) }
+
+func TestReload(t *testing.T) {
+	h := &reloadHandler{}
+	s := start(t, &Server{Path: sockPath(t), Handler: h})
+	if err := (&Client{Path: s.Path}).Reload(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if h.reloads.Load() != 1 {
+		t.Errorf("reloads = %d", h.reloads.Load())
+	}
+	// A handler without Reload answers ok too: the CLI asks any tray.
+	s2 := start(t, &Server{Path: sockPath(t), Handler: &fakeHandler{}})
+	if err := (&Client{Path: s2.Path}).Reload(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+}

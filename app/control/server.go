@@ -37,6 +37,12 @@ type Handler interface {
 	Show(ctx context.Context)
 }
 
+// Reloader is implemented by handlers that re-read the config and keychain
+// when asked: the CLI asks after it changed them (login, logout, add).
+type Reloader interface {
+	Reload(ctx context.Context)
+}
+
 // Server serves the control socket. Set the fields, then call [Server.Listen]
 // and [Server.Serve] (Serve listens itself if Listen was not called).
 type Server struct {
@@ -206,6 +212,13 @@ func (s *Server) serveConn(ctx context.Context, conn net.Conn) {
 		sctx, cancel := context.WithTimeout(ctx, shortOpTimeout)
 		s.Handler.Show(sctx)
 		cancel()
+		a = answer{OK: true}
+	case opReload:
+		if r, ok := s.Handler.(Reloader); ok {
+			sctx, cancel := context.WithTimeout(ctx, shortOpTimeout)
+			r.Reload(sctx)
+			cancel()
+		}
 		a = answer{OK: true}
 	case opCredential:
 		var ok bool

@@ -121,7 +121,7 @@ func Run(ctx context.Context, opts Options) error {
 	defer a.page.Close()
 
 	a.sched = &schedule.Scheduler{Clock: opts.Clock, Refresh: a.refresh, OnChange: func(schedule.Status) { a.publish() }}
-	a.trackAll(ctx)
+	a.resync(ctx)
 	go a.sched.Run(ctx)
 	go func() {
 		if err := srv.Serve(ctx); err != nil && ctx.Err() == nil {
@@ -143,6 +143,7 @@ func (a *App) tick(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case <-t.C:
+			a.resync(ctx)
 			a.publish()
 		}
 	}
@@ -151,8 +152,9 @@ func (a *App) tick(ctx context.Context) {
 // config reads the config afresh: the CLI may have changed it.
 func (a *App) config() (*config.Config, error) { return config.Load(a.opts.ConfigPath) }
 
-// trackAll hands every stored, expiring credential to the scheduler.
-func (a *App) trackAll(ctx context.Context) {
+// resync brings the scheduler in line with the keychain: credentials the
+// CLI stored, replaced or removed since are tracked, re-planned or dropped.
+func (a *App) resync(ctx context.Context) {
 	cfg, err := a.config()
 	if err != nil {
 		a.opts.Logf("%v", err)
@@ -163,10 +165,23 @@ func (a *App) trackAll(ctx context.Context) {
 		if g.feed.Kind == feed.Token {
 			continue
 		}
-		if c, err := st.Load(ctx, g.id); err == nil && !c.Expires.IsZero() {
+		status, tracked := a.sched.Status(g.id)
+		c, err := st.Load(ctx, g.id)
+		switch {
+		case errors.Is(err, store.ErrNotFound) && tracked:
+			a.sched.Forget(g.id)
+		case err != nil || c.Expires.IsZero():
+		case !tracked || !status.Expires.Equal(c.Expires):
 			a.sched.Track(g.id, time.Time{}, c.Expires)
 		}
 	}
+}
+
+// Reload implements control.Reloader: the CLI changed the config or the
+// keychain.
+func (a *App) Reload(ctx context.Context) {
+	a.resync(ctx)
+	a.publish()
 }
 
 // refresh is the scheduler's RefreshFunc.

@@ -205,6 +205,17 @@ func TestTray(t *testing.T) {
 		t.Errorf("notifications: %+v", notes.Notifications())
 	}
 
+	// The CLI tells the tray what it changed: the menu follows at once, not
+	// at its next minute tick.
+	if r := feedkey("logout", "ppm"); r.Code != 0 {
+		t.Fatalf("logout: %s", r.Stderr)
+	}
+	quick, qcancel := context.WithTimeout(ctx, 10*time.Second)
+	if _, err := menu.WaitFor(quick, has("ppm — sign in needed")); err != nil {
+		t.Errorf("after feedkey logout: %v", err)
+	}
+	qcancel()
+
 	// "Add feed…" opens feedkey's page; the form adds the feed (detected as
 	// Package Manager by its status API).
 	click("Add feed…", "")
