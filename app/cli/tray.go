@@ -2,7 +2,10 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"os/exec"
+	"strings"
 
 	"github.com/godbus/dbus/v5"
 
@@ -31,6 +34,7 @@ func runTray(ctx context.Context, env *Env, args []string) error {
 		OpenURL:     env.OpenURL,
 		Notify:      n.Notify,
 		Executable:  env.Executable,
+		Copy:        copyToClipboard,
 		Autostart:   osAutostart{},
 		Logf: func(format string, a ...any) {
 			fmt.Fprintf(env.Err, "feedkey: "+format+"\n", a...)
@@ -44,3 +48,19 @@ type osAutostart struct{}
 func (osAutostart) Enabled() (bool, error)                  { return autostart.Enabled() }
 func (osAutostart) Enable(exe string, args ...string) error { return autostart.Enable(exe, args...) }
 func (osAutostart) Disable() error                          { return autostart.Disable() }
+
+// copyToClipboard puts text on the desktop clipboard with the first tool
+// found: wl-copy (Wayland), xclip or xsel (X11), pbcopy (macOS), clip
+// (Windows). Without one, the tray shows the text in a notification.
+func copyToClipboard(text string) error {
+	for _, c := range [][]string{{"wl-copy"}, {"xclip", "-selection", "clipboard"}, {"xsel", "--clipboard", "--input"}, {"pbcopy"}, {"clip"}} {
+		path, err := exec.LookPath(c[0])
+		if err != nil {
+			continue
+		}
+		cmd := exec.Command(path, c[1:]...)
+		cmd.Stdin = strings.NewReader(text)
+		return cmd.Run()
+	}
+	return errors.New("no clipboard tool (wl-copy, xclip, xsel)")
+}
