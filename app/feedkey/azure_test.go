@@ -9,6 +9,8 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/httptest"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -17,6 +19,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/feedkey/feedkey/auth/azure"
 	"github.com/feedkey/feedkey/internal/testbin"
 	"github.com/feedkey/feedkey/internal/testbus"
 	"github.com/feedkey/feedkey/simulator"
@@ -339,6 +342,40 @@ func TestAzureNonInteractive(t *testing.T) {
 		}
 		if len(requests(w.az.DevOps.Recorder, "SessionTokens")) != 1 {
 			t.Error("the az token was not exchanged for a session token")
+		}
+	})
+	t.Run("managed identity", func(t *testing.T) {
+		w := newAzureWorld(t, nil)
+		w.must("add", w.feedURL("contoso"))
+		at, err := w.az.Entra.IssueAccessToken(azUser)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// An App Service managed identity endpoint, as the platform runs it
+		// on the machine itself.
+		asked := make(chan url.Values, 4)
+		mi := httptest.NewServer(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
+			if r.Header.Get("X-IDENTITY-HEADER") != "platform-secret" {
+				http.Error(rw, "no", http.StatusUnauthorized)
+				return
+			}
+			asked <- r.URL.Query()
+			fmt.Fprintf(rw, `{"access_token":%q,"expires_on":"%d","resource":"499b84ac-1321-427f-aa17-267ca6975798","token_type":"Bearer"}`,
+				at, time.Now().Add(time.Hour).Unix())
+		}))
+		defer mi.Close()
+		w.setenv("IDENTITY_ENDPOINT="+mi.URL+"/msi/token", "IDENTITY_HEADER=platform-secret")
+		// Without the opt-in, nothing asks the endpoint.
+		if r := w.feedkey("token", w.feedURL("contoso")); r.Code != 1 || len(asked) != 0 {
+			t.Fatalf("without opt-in: %d %q, endpoint asked %d times", r.Code, r.Stderr, len(asked))
+		}
+		w.setenv(azure.EnvManagedIdentity + "=1")
+		tok := strings.TrimSpace(w.must("token", w.feedURL("contoso")).Stdout)
+		if tok != at {
+			t.Errorf("managed identity token not used as is: %.20s…", tok)
+		}
+		if q := <-asked; !strings.HasPrefix(q.Get("resource"), "499b84ac-1321-427f-aa17-267ca6975798") {
+			t.Errorf("asked for resource %q", q.Get("resource"))
 		}
 	})
 	for _, source := range []string{"secret", "workload identity"} {

@@ -21,6 +21,10 @@ import (
 // client ids (SPEC §4.3).
 const Scope = "499b84ac-1321-427f-aa17-267ca6975798/.default"
 
+// EnvManagedIdentity, set to 1, lets feedkey use the machine's managed
+// identity (an Azure VM, App Service, Arc server...).
+const EnvManagedIdentity = "FEEDKEY_AZURE_MANAGED_IDENTITY"
+
 // DefaultClientID is the Azure CLI's public client, azidentity's default.
 const DefaultClientID = "04b07795-8ddb-461a-bbee-02f9e1bf7b46"
 
@@ -146,6 +150,18 @@ func (c *Client) environmentToken(ctx context.Context, d Discovery) (entraToken,
 			return entraToken{}, true, fmt.Errorf("service principal from the environment: %w", err)
 		}
 		cred = env
+	case c.getenv(EnvManagedIdentity) == "1":
+		// Opt-in only: probing for a managed identity endpoint is slow
+		// on a machine that has none (SPEC §4.3).
+		o := &azidentity.ManagedIdentityCredentialOptions{ClientOptions: opts}
+		if id := c.getenv("AZURE_CLIENT_ID"); id != "" {
+			o.ID = azidentity.ClientID(id)
+		}
+		mi, err := azidentity.NewManagedIdentityCredential(o)
+		if err != nil {
+			return entraToken{}, true, fmt.Errorf("managed identity: %w", err)
+		}
+		cred = mi
 	default:
 		return entraToken{}, false, nil
 	}
