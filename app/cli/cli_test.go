@@ -110,7 +110,7 @@ func TestStatusExpiry(t *testing.T) {
 	e := newTestEnv(t)
 	e.run("x", "add", "https://a.example/simple/", "--kind", "token")
 	exp := e.Now().Add(90 * time.Minute)
-	if err := store.New(e.kc).Save(context.Background(), "a-example", store.Credential{Kind: "token", Secret: "x", Expires: exp}); err != nil {
+	if err := store.New(e.kc).Save(context.Background(), "token-a-example", store.Credential{Kind: "token", Secret: "x", Expires: exp}); err != nil {
 		t.Fatal(err)
 	}
 	e.run("", "status")
@@ -133,7 +133,7 @@ func TestRemove(t *testing.T) {
 	if code := e.run("", "remove", "https://a.example/simple/"); code != 0 {
 		t.Fatalf("remove: %d %s", code, e.err)
 	}
-	if n := e.kc.Len(store.Service("a-example")); n != 0 {
+	if n := e.kc.Len(store.Service("token-a-example")); n != 0 {
 		t.Errorf("%d keychain entries left", n)
 	}
 	if code := e.run("", "token", "https://a.example/simple/"); code != 1 {

@@ -72,8 +72,19 @@ func SystemPath() string {
 
 // Load reads the system file (if any) and the user file at path (if any);
 // user feeds replace system feeds with the same id. A file that does not
-// exist is an empty config.
+// exist is an empty config. Feeds are checked against the merged [trust],
+// so hosts a fleet trusts in the system file work in the user's feeds.
 func Load(path string) (*Config, error) {
+	uc, err := loadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	return complete(path, uc)
+}
+
+// complete merges the system file under uc, adds the feed of
+// PACKAGEMANAGER_ADDRESS, and validates the result.
+func complete(path string, uc *Config) (*Config, error) {
 	c := &Config{Path: path}
 	if sys := SystemPath(); sys != "" {
 		sc, err := loadFile(sys)
@@ -81,10 +92,6 @@ func Load(path string) (*Config, error) {
 			return nil, err
 		}
 		c.Feeds, c.Trust = sc.Feeds, sc.Trust
-	}
-	uc, err := loadFile(path)
-	if err != nil {
-		return nil, err
 	}
 	for _, f := range uc.Feeds {
 		if i := index(c.Feeds, f.ID); i >= 0 {
@@ -98,6 +105,11 @@ func Load(path string) (*Config, error) {
 	c.Trust.AzureTokenHosts = append(c.Trust.AzureTokenHosts, uc.Trust.AzureTokenHosts...)
 	if err := c.addEnvFeed(); err != nil {
 		return nil, err
+	}
+	for _, f := range c.Feeds {
+		if err := f.Validate(c.Trust); err != nil {
+			return nil, &ParseError{File: path, Msg: err.Error()}
+		}
 	}
 	if err := feed.Overlap(c.Feeds, c.Trust); err != nil {
 		return nil, &ParseError{File: path, Msg: err.Error()}
@@ -167,9 +179,6 @@ func parse(path string, data []byte) (*Config, error) {
 	}
 	seen := map[string]bool{}
 	for _, f := range c.Feeds {
-		if err := f.Validate(c.Trust); err != nil {
-			return nil, &ParseError{File: path, Msg: err.Error()}
-		}
 		if seen[f.ID] {
 			return nil, &ParseError{File: path, Msg: fmt.Sprintf("feed id %q appears twice", f.ID)}
 		}
@@ -219,7 +228,7 @@ func AddFeed(path string, f feed.Feed) error {
 	if err != nil {
 		return err
 	}
-	if err := feed.Overlap(nc.Feeds, nc.Trust); err != nil {
+	if _, err := complete(path, nc); err != nil {
 		return fmt.Errorf("add feed %s: %w", f.ID, err)
 	}
 	return writeAtomic(path, next.Bytes())
@@ -260,8 +269,15 @@ func RemoveFeed(path, id string) error {
 	if start < 0 {
 		return fmt.Errorf("feed %q is not a [[feed]] table of its own in %s: remove it by hand", id, path)
 	}
+	// Comments right above the next table belong to it: keep them.
+	for end < len(lines) && end > start+1 && strings.HasPrefix(strings.TrimSpace(lines[end-1]), "#") {
+		end--
+	}
 	next := strings.Join(lines[:start], "") + strings.Join(lines[end:], "")
 	nc, err := parse(path, []byte(next))
+	if err == nil {
+		_, err = complete(path, nc)
+	}
 	if err != nil || len(nc.Feeds) != len(cur.Feeds)-1 {
 		return fmt.Errorf("cannot remove feed %q from %s automatically: remove it by hand", id, path)
 	}

@@ -241,3 +241,26 @@ func TestPackageManagerAddress(t *testing.T) {
 		t.Errorf("http address: %v", err)
 	}
 }
+
+func TestSystemTrustCoversUserFeeds(t *testing.T) {
+	sys := write(t, "[trust]\nazure_feed_hosts = [\"devops.corp.example\"]\n")
+	t.Setenv("FEEDKEY_SYSTEM_CONFIG", sys)
+	p := filepath.Join(t.TempDir(), "config.toml")
+	f := feed.Feed{ID: "corp", Kind: feed.Azure, URL: "https://devops.corp.example/contoso/_packaging/py/pypi/simple/"}
+	if err := AddFeed(p, f); err != nil {
+		t.Fatalf("AddFeed on a host trusted by the system file: %v", err)
+	}
+	if c, err := Load(p); err != nil || len(c.Feeds) != 1 {
+		t.Fatalf("Load = %+v, %v", c, err)
+	}
+}
+
+func TestRemoveFeedKeepsCommentsOfTheNextTable(t *testing.T) {
+	p := write(t, "[[feed]]\nid = \"a\"\nkind = \"token\"\nurl = \"https://a.example/simple/\"\n\n# test simulator, keep\n[trust]\nazure_feed_hosts = [\"127.0.0.1:8443\"]\n")
+	if err := RemoveFeed(p, "a"); err != nil {
+		t.Fatal(err)
+	}
+	if data, _ := os.ReadFile(p); !strings.Contains(string(data), "# test simulator, keep\n[trust]") {
+		t.Errorf("comment lost:\n%s", data)
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"path/filepath"
 	"time"
 )
 
@@ -80,6 +81,9 @@ func (c *Client) do(ctx context.Context, req request, timeout time.Duration, a *
 	}
 	dial := c.Dial
 	if dial == nil {
+		if err := checkDir(filepath.Dir(path)); err != nil {
+			return err
+		}
 		dial = (&net.Dialer{}).DialContext
 	}
 	conn, err := dial(ctx, "unix", path)

@@ -3,6 +3,7 @@
 package control
 
 import (
+	"context"
 	"os"
 	"path/filepath"
 	"strings"
@@ -73,5 +74,19 @@ func TestSymlinkDirIsRefused(t *testing.T) {
 	if err := s.Listen(); err == nil {
 		s.Close()
 		t.Fatal("Listen accepted a symlinked socket directory")
+	}
+}
+
+// TestClientRefusesOpenDir: a directory others can enter (someone created
+// the /tmp fallback first) is never trusted by the helper's client.
+func TestClientRefusesOpenDir(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "feedkey")
+	if err := os.Mkdir(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	os.Chmod(dir, 0o755)
+	_, err := (&Client{Path: filepath.Join(dir, "control.sock")}).Ping(context.Background())
+	if err == nil || !strings.Contains(err.Error(), "not ours alone") {
+		t.Fatalf("Ping through an open directory = %v", err)
 	}
 }

@@ -53,3 +53,21 @@ func isNoServer(err error) bool {
 // restrictSocket makes the socket file owner-only. The directory (0700) is
 // the real guard; this keeps the file right if the directory is loosened.
 func restrictSocket(path string) error { return os.Chmod(path, 0o600) }
+
+// checkDir is the client's side of prepareDir: it talks only to a socket in
+// a directory that is ours and closed to others, so nobody who created
+// the directory first (the /tmp fallback) can pose as the tray.
+func checkDir(dir string) error {
+	fi, err := os.Lstat(dir)
+	if errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("%w (%s)", ErrNoServer, dir)
+	}
+	if err != nil {
+		return err
+	}
+	st, ok := fi.Sys().(*syscall.Stat_t)
+	if !fi.IsDir() || (ok && int(st.Uid) != os.Getuid()) || fi.Mode().Perm()&0o077 != 0 {
+		return fmt.Errorf("refusing the tray socket in %s: the directory is not ours alone (remove it)", dir)
+	}
+	return nil
+}

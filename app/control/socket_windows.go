@@ -41,3 +41,7 @@ func isNoServer(err error) bool {
 // restrictSocket does nothing: file modes mean little on Windows, and the
 // socket inherits the ACL of its directory (see prepareDir).
 func restrictSocket(string) error { return nil }
+
+// checkDir has nothing to check on Windows: the ACL of LocalAppData guards
+// the directory (see prepareDir).
+func checkDir(string) error { return nil }

@@ -47,6 +47,8 @@ func (m *Manager) provider(cfg *config.Config, kind feed.Kind) (auth.Provider, e
 func (m *Manager) Fresh(ctx context.Context, cfg *config.Config, f feed.Feed, d time.Duration) (store.Credential, error) {
 	c, err := store.New(m.Keychain).Load(ctx, f.CredentialID(cfg.Trust))
 	switch {
+	case err == nil && c.Kind != "" && c.Kind != string(f.Kind):
+		return store.Credential{}, fmt.Errorf("keychain item %s holds a %s credential, not %s: run `feedkey logout %s`", store.Service(f.CredentialID(cfg.Trust)), c.Kind, f.Kind, f.ID)
 	case err == nil && c.Valid(m.Now(), d):
 		return c, nil
 	case err != nil && !errors.Is(err, store.ErrNotFound):

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/url"
 	"os"
 	"os/exec"
 	"strings"
@@ -147,6 +148,17 @@ func (a *App) openAddPage() {
 func (a *App) addFeed(ctx context.Context, rawURL, token string) (string, error) {
 	if a.opts.Executable == "" {
 		return "", errors.New("cannot find the feedkey program")
+	}
+	// A password in the URL would be visible in the process list as an
+	// argument: it travels on stdin, as the token, instead.
+	if u, err := url.Parse(rawURL); err == nil && u.User != nil {
+		if pw, ok := u.User.Password(); ok {
+			if token == "" {
+				token = pw
+			}
+			u.User = url.User(u.User.Username())
+			rawURL = u.String()
+		}
 	}
 	cmd := exec.CommandContext(ctx, a.opts.Executable, "add", rawURL)
 	cmd.Env = append(os.Environ(), "FEEDKEY_CONFIG="+a.opts.ConfigPath)

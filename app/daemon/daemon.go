@@ -56,6 +56,8 @@ type App struct {
 	views chan tray.View
 	quit  context.CancelFunc
 
+	pubMu sync.Mutex // serialises publish, so the newest view is the last sent
+
 	mu       sync.Mutex
 	signins  map[string]*flight // credential id → sign-in in progress
 	offers   map[string]*offer  // feed id → zero-config offer waiting for a click
@@ -184,8 +186,14 @@ func (a *App) Reload(ctx context.Context) {
 	a.publish()
 }
 
+// refreshTimeout bounds one silent refresh, so a hung server puts the
+// credential into backoff instead of "refreshing…" forever.
+const refreshTimeout = 2 * time.Minute
+
 // refresh is the scheduler's RefreshFunc.
 func (a *App) refresh(ctx context.Context, id string) (time.Time, error) {
+	ctx, cancel := context.WithTimeout(ctx, refreshTimeout)
+	defer cancel()
 	cfg, err := a.config()
 	if err != nil {
 		return time.Time{}, err

@@ -55,6 +55,8 @@ func feedOf(cfg *config.Config, id string) (feed.Feed, bool) {
 
 // publish queues a fresh view, replacing one not yet shown.
 func (a *App) publish() {
+	a.pubMu.Lock()
+	defer a.pubMu.Unlock()
 	v := a.view()
 	select {
 	case <-a.views:

@@ -76,7 +76,8 @@ func TestDemo(t *testing.T) {
 	if err := demo.Wait(); err != nil {
 		t.Errorf("demo exit: %v", err)
 	}
-	items, _ := s.Items("feedkey:posit-127-0-0-1-" + regexp.MustCompile(`127\.0\.0\.1:(\d+)`).FindStringSubmatch(pipLine)[1])
+	ppmAddr := "https://" + regexp.MustCompile(`127\.0\.0\.1:\d+`).FindString(pipLine)
+	items, _ := s.Items(positService(ppmAddr))
 	if len(items) != 0 {
 		t.Errorf("demo left keychain items: %v", items)
 	}

@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/feedkey/feedkey/auth/feed"
+	"github.com/feedkey/feedkey/auth/store"
 	"github.com/feedkey/feedkey/internal/testbin"
 	"github.com/feedkey/feedkey/simulator"
 	"github.com/feedkey/feedkey/simulator/simtest"
@@ -161,7 +163,7 @@ func TestPositSignInEnds(t *testing.T) {
 			if r.Code != 1 || !strings.Contains(r.Stderr, tt.want) {
 				t.Errorf("login = %d %q, want %q", r.Code, r.Stderr, tt.want)
 			}
-			if items, _ := session.Items("feedkey:posit-127-0-0-1-" + w.srv.Addr()[strings.LastIndex(w.srv.Addr(), ":")+1:]); len(items) != 0 {
+			if items, _ := session.Items(positService(w.srv.URL)); len(items) != 0 {
 				t.Errorf("stored after a failed sign-in: %v", items)
 			}
 		})
@@ -205,4 +207,10 @@ func TestPositIdentityTokenFile(t *testing.T) {
 	if r := w.feedkey("status"); !strings.Contains(r.Stdout, "packagemanager") || strings.Contains(r.Stdout, strings.TrimSpace(second.Stdout)) {
 		t.Errorf("status = %q", r.Stdout)
 	}
+}
+
+// positService is the keychain service of the Package Manager at addr.
+func positService(addr string) string {
+	f := feed.Feed{ID: "x", Kind: feed.Posit, URL: addr + "/", Address: addr}
+	return store.Service(f.CredentialID(feed.Trust{}))
 }

@@ -141,7 +141,7 @@ func TestTray(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	credService := "feedkey:posit-127-0-0-1-" + srv.Addr()[strings.LastIndex(srv.Addr(), ":")+1:]
+	credService := positService(srv.URL)
 
 	// Sign in from the menu: the browser approves the code.
 	wait("ppm — sign in needed")

@@ -24,6 +24,9 @@ import (
 // maxBody bounds every answer read from a server.
 const maxBody = 1 << 20
 
+// httpTimeout bounds each HTTP exchange, retries included.
+const httpTimeout = 90 * time.Second
+
 // Keys of the credential's secret Data.
 const (
 	dataCache     = "msal_cache"    // MSAL's token cache: refresh tokens
@@ -59,7 +62,9 @@ func (c *Client) http() *http.Client {
 		if c.HTTP != nil && c.HTTP.Transport != nil {
 			base = c.HTTP.Transport
 		}
-		c.client = &http.Client{Transport: retrying{base: base}}
+		// Every call is bounded: a server that never answers must not
+		// leave a refresh hanging (the scheduler relies on it).
+		c.client = &http.Client{Transport: retrying{base: base}, Timeout: httpTimeout}
 	}
 	return c.client
 }

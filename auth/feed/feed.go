@@ -7,6 +7,8 @@
 package feed
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"strings"
@@ -123,19 +125,34 @@ func (f Feed) Validate(t Trust) error {
 // CredentialID names the keychain credential that serves f. Feeds that share
 // a credential (all feeds of one Azure organization, all repositories of one
 // PPM server) share the id.
+//
+// Ids start with the kind, so feeds of different kinds never share one, and
+// where the readable part is lossy (a slug drops punctuation and length)
+// they end in a hash of exactly what the credential covers, so two servers
+// never share one either.
 func (f Feed) CredentialID(t Trust) string {
 	s, err := f.scope(t)
 	if err != nil {
-		return f.ID
+		return string(f.Kind) + "-" + f.ID
 	}
 	switch f.Kind {
 	case Azure:
-		return "azure-" + Slug(s.org)
+		if s.legacyHost != "" {
+			// Microsoft's hosts: one credential per org, on both of them.
+			return "azure-" + Slug(s.org)
+		}
+		return "azure-" + Slug(s.org) + "-" + scopeHash(s.host, s.port, s.org)
 	case Posit:
-		return "posit-" + Slug(s.host+"-"+s.port+"-"+strings.Join(s.path, "-"))
+		return "posit-" + Slug(s.host) + "-" + scopeHash(s.host, s.port, strings.Join(s.path, "/"))
 	default:
-		return f.ID
+		return "token-" + f.ID
 	}
+}
+
+// scopeHash is a short, stable digest of what a credential covers.
+func scopeHash(parts ...string) string {
+	sum := sha256.Sum256([]byte(strings.Join(parts, "\x00")))
+	return hex.EncodeToString(sum[:5])
 }
 
 // DefaultUsername is the user name presented with f's credential when the

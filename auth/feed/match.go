@@ -37,6 +37,11 @@ type scope struct {
 func parseLocation(s string) (location, error) {
 	bare := !strings.Contains(s, "://")
 	if bare {
+		// A bare service is host[:port], perhaps after user@: nothing
+		// that could hide another host before the '@'.
+		if strings.ContainsAny(s, "/\\#?") {
+			return location{}, errors.New("not a host")
+		}
 		if i := strings.LastIndexByte(s, '@'); i >= 0 {
 			s = s[i+1:]
 		}
@@ -70,10 +75,11 @@ func parseLocation(s string) (location, error) {
 		if err != nil {
 			return location{}, errors.New("bad percent-encoding")
 		}
-		// A dot segment could walk out of a prefix once the server
-		// normalises the path; such URLs are never covered.
-		if seg == "." || seg == ".." {
-			return location{}, errors.New("dot segment in path")
+		// A dot segment, or a segment hiding a separator ("..%2Fx",
+		// "..\\x"), could walk out of a prefix once the server normalises
+		// the path; such URLs are never covered.
+		if seg == "." || seg == ".." || strings.ContainsAny(seg, "/\\") {
+			return location{}, errors.New("dot segment or separator in a path segment")
 		}
 		l.path = append(l.path, seg)
 	}
@@ -91,17 +97,17 @@ func (f Feed) scope(t Trust) (scope, error) {
 	}
 	u, err := url.Parse(raw)
 	if err != nil || !strings.Contains(raw, "://") {
-		return scope{}, fmt.Errorf("url %q is not a valid URL", raw)
+		return scope{}, fmt.Errorf("url %q is not a valid URL", redactRaw(raw))
 	}
 	if u.User != nil {
 		return scope{}, fmt.Errorf("url %q must not contain a user name or token", redact(u))
 	}
 	if u.RawQuery != "" || u.Fragment != "" {
-		return scope{}, fmt.Errorf("url %q must not have a query or fragment", raw)
+		return scope{}, fmt.Errorf("url %q must not have a query or fragment", redact(u))
 	}
 	l, err := parseLocation(raw)
 	if err != nil {
-		return scope{}, fmt.Errorf("url %q: %v", raw, err)
+		return scope{}, fmt.Errorf("url %q: %v", redact(u), err)
 	}
 	s := scope{location: l}
 	if f.Kind != Azure {
@@ -113,7 +119,7 @@ func (f Feed) scope(t Trust) (scope, error) {
 	switch {
 	case l.host == azureHost || hostIn(l.host, l.port, t.AzureFeedHosts):
 		if len(l.path) == 0 {
-			return scope{}, fmt.Errorf("url %q names no organization", raw)
+			return scope{}, fmt.Errorf("url %q names no organization", redact(u))
 		}
 		s.org = strings.ToLower(l.path[0])
 		s.path = l.path[:1]
@@ -126,7 +132,7 @@ func (f Feed) scope(t Trust) (scope, error) {
 		s.path = nil
 		s.legacyHost = l.host
 	default:
-		return scope{}, fmt.Errorf("url %q is not on an Azure DevOps Artifacts host", raw)
+		return scope{}, fmt.Errorf("url %q is not on an Azure DevOps Artifacts host", redact(u))
 	}
 	return s, nil
 }
@@ -236,7 +242,7 @@ func Overlap(feeds []Feed, t Trust) error {
 func NormalizeURL(raw string) (normalized, user string, err error) {
 	u, err := url.Parse(raw)
 	if err != nil || !strings.Contains(raw, "://") || u.Host == "" {
-		return "", "", fmt.Errorf("%q is not a URL", raw)
+		return "", "", fmt.Errorf("%q is not a URL", redactRaw(raw))
 	}
 	if !strings.EqualFold(u.Scheme, "https") {
 		return "", "", fmt.Errorf("%s: feedkey hands tokens only to https URLs", redact(u))
@@ -257,13 +263,33 @@ func NormalizeURL(raw string) (normalized, user string, err error) {
 		}
 	}
 	if _, err := parseLocation(u.String()); err != nil {
-		return "", "", fmt.Errorf("%s: %v", u, err)
+		return "", "", fmt.Errorf("%s: %v", redact(u), err)
 	}
 	return u.String(), user, nil
 }
 
-// redact returns u as a string without its password.
-func redact(u *url.URL) string { return u.Redacted() }
+// redact returns u as a string for a message: no password, no query.
+func redact(u *url.URL) string {
+	c := *u
+	if c.RawQuery != "" {
+		c.RawQuery = "…"
+	}
+	return c.Redacted()
+}
+
+// redactRaw hides what could be a secret in a string that is not a valid
+// URL: everything between "//" and an '@', and any query.
+func redactRaw(s string) string {
+	if i := strings.Index(s, "//"); i >= 0 {
+		if j := strings.IndexByte(s[i+2:], '@'); j >= 0 {
+			s = s[:i+2] + "***" + s[i+2+j:]
+		}
+	}
+	if i := strings.IndexByte(s, '?'); i >= 0 {
+		s = s[:i] + "?…"
+	}
+	return s
+}
 
 func hostIn(host, port string, list []string) bool {
 	for _, h := range list {

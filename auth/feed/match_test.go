@@ -2,6 +2,7 @@ package feed
 
 import (
 	"errors"
+	"strings"
 	"testing"
 )
 
@@ -52,6 +53,12 @@ func TestResolve(t *testing.T) {
 		{"https://evil.pypi.team.example/team/simple/", "", ErrNoMatch},
 		{"https://pypi.team.example./team/simple/", "", ErrNoMatch},
 		{"https://pypi.team.example/team/simple/%zz/", "", ErrNoMatch},
+		{"https://pypi.team.example/team/simple/..%2Fother/", "", ErrNoMatch},
+		{"https://pypi.team.example/team/simple/..%5Cother/", "", ErrNoMatch},
+		{`https://pypi.team.example/team/simple/..\other/`, "", ErrNoMatch},
+		{"evil.com/@idx.example:4242", "", ErrNoMatch},
+		{"evil.com#@idx.example:4242", "", ErrNoMatch},
+		{`evil.com\@idx.example:4242`, "", ErrNoMatch},
 		{"https://evil.com\\@pypi.team.example/team/simple/", "", ErrNoMatch},
 		// IPv6 literals and ports.
 		{"https://[::1]:8443/simple/", "v6", nil},
@@ -119,17 +126,41 @@ func TestCredentialID(t *testing.T) {
 		feed Feed
 		want string
 	}{
-		{testFeeds[0], "team"},
+		{testFeeds[0], "token-team"},
 		{testFeeds[4], "azure-contoso"},
 		{testFeeds[5], "azure-contoso"},
 		{testFeeds[6], "azure-fabrikam"},
-		{testFeeds[8], "posit-ppm-example-com-443"},
-		{testFeeds[9], "posit-ppm-example-com-443"},
+		{testFeeds[8], testFeeds[9].CredentialID(testTrust)}, // one server, one credential
 	}
 	for _, tt := range tests {
 		if got := tt.feed.CredentialID(testTrust); got != tt.want {
 			t.Errorf("CredentialID(%s) = %q, want %q", tt.feed.ID, got, tt.want)
 		}
+	}
+}
+
+// TestCredentialIDsNeverCollide: feeds that must not share a token never
+// share a credential id, however their names slug.
+func TestCredentialIDsNeverCollide(t *testing.T) {
+	trust := Trust{AzureFeedHosts: []string{"devops.corp.example"}}
+	pairs := [][2]Feed{
+		{{ID: "a", Kind: Posit, URL: "https://ppm.example.com/x/"}, {ID: "b", Kind: Posit, URL: "https://ppm-example.com/x/"}},
+		{{ID: "a", Kind: Posit, URL: "https://h/", Address: "https://h/pypi-team-alpha"}, {ID: "b", Kind: Posit, URL: "https://h/", Address: "https://h/pypi-team-alpha2"}},
+		{{ID: "azure-contoso", Kind: Token, URL: "https://tokens.example.net/simple/"}, {ID: "c", Kind: Azure, URL: "https://pkgs.dev.azure.com/contoso/_packaging/f/pypi/simple/"}},
+		{{ID: "a", Kind: Azure, URL: "https://devops.corp.example/contoso/_packaging/f/pypi/simple/"}, {ID: "b", Kind: Azure, URL: "https://pkgs.dev.azure.com/contoso/_packaging/f/pypi/simple/"}},
+		{{ID: "a", Kind: Posit, URL: "https://h:8443/"}, {ID: "b", Kind: Posit, URL: "https://h:8444/"}},
+	}
+	for _, p := range pairs {
+		a, b := p[0].CredentialID(trust), p[1].CredentialID(trust)
+		if a == b {
+			t.Errorf("%s and %s share credential %s", p[0].URL, p[1].URL, a)
+		}
+	}
+	// And those that must share, do.
+	legacy := Feed{ID: "l", Kind: Azure, URL: "https://contoso.pkgs.visualstudio.com/_packaging/f/pypi/simple/"}
+	modern := Feed{ID: "m", Kind: Azure, URL: "https://pkgs.dev.azure.com/Contoso/proj/_packaging/g/pypi/simple/"}
+	if legacy.CredentialID(trust) != modern.CredentialID(trust) {
+		t.Errorf("one org on both Microsoft hosts: %s vs %s", legacy.CredentialID(trust), modern.CredentialID(trust))
 	}
 }
 
@@ -181,6 +212,25 @@ func TestNormalizeURL(t *testing.T) {
 	for _, bad := range []string{"http://h/simple/", "h/simple", "https://h/simple/?x=1", "::"} {
 		if _, _, err := NormalizeURL(bad); err == nil {
 			t.Errorf("NormalizeURL(%q) succeeded", bad)
+		}
+	}
+}
+
+func TestErrorsHideSecrets(t *testing.T) {
+	for _, raw := range []string{
+		"https://__token__:S3CRET@host:8x/simple/",
+		"https://host/simple/?token=S3CRET",
+		"https://__token__:S3CRET@host/simple/?x=1",
+	} {
+		err := Feed{ID: "a", Kind: Token, URL: raw}.Validate(Trust{})
+		_, _, nerr := NormalizeURL(raw)
+		for _, e := range []error{err, nerr} {
+			if e != nil && strings.Contains(e.Error(), "S3CRET") {
+				t.Errorf("%q: error shows the secret: %v", raw, e)
+			}
+		}
+		if err == nil {
+			t.Errorf("%q accepted", raw)
 		}
 	}
 }

@@ -34,8 +34,8 @@ const (
 // the credential's secret Data: it is re-exchanged while it is valid.
 const dataIDToken = "id_token"
 
-// Client is the Package Manager [auth.Provider]. The zero value uses
-// http.DefaultClient, the real clock and the process environment.
+// Client is the Package Manager [auth.Provider]. The zero value uses an
+// HTTP client with a timeout, the real clock and the process environment.
 type Client struct {
 	HTTP     *http.Client
 	Now      func() time.Time
@@ -46,11 +46,15 @@ type Client struct {
 
 var _ auth.Provider = (*Client)(nil)
 
+// defaultHTTP bounds every exchange: a server that never answers must not
+// leave a refresh hanging (the scheduler relies on it).
+var defaultHTTP = &http.Client{Timeout: 60 * time.Second}
+
 func (c *Client) http() *http.Client {
 	if c.HTTP != nil {
 		return c.HTTP
 	}
-	return http.DefaultClient
+	return defaultHTTP
 }
 
 func (c *Client) now() time.Time {

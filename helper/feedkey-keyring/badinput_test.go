@@ -46,11 +46,11 @@ func TestCorruptConfig(t *testing.T) {
 	if data, _ := os.ReadFile(w.cfg); string(data) != broken {
 		t.Errorf("config changed:\n%s", data)
 	}
-	if items, _ := session.Items("feedkey:new-example"); len(items) != 0 {
+	if items, _ := session.Items("feedkey:token-new-example"); len(items) != 0 {
 		t.Errorf("add stored a credential despite the broken config: %v", items)
 	}
 	// The credential of the existing feed is untouched.
-	if items, _ := session.Items("feedkey:pypi-team-example-team"); len(items) != 1 {
+	if items, _ := session.Items("feedkey:token-pypi-team-example-team"); len(items) != 1 {
 		t.Errorf("existing credential items = %v", items)
 	}
 }
@@ -59,7 +59,7 @@ func TestForeignKeychainRecord(t *testing.T) {
 	w := newWorld(t, session)
 	w.addToken("https://foreign.example/simple/", token)
 	// Another program overwrites feedkey's item with something else.
-	if err := keyring.Set("feedkey:foreign-example", "credential", "hunter2"); err != nil {
+	if err := keyring.Set("feedkey:token-foreign-example", "credential", "hunter2"); err != nil {
 		t.Fatal(err)
 	}
 	oneLine(t, w.helper("", "get", "https://foreign.example/simple/", "__token__"), 1, "not a feedkey credential record", "hunter2")
@@ -68,15 +68,15 @@ func TestForeignKeychainRecord(t *testing.T) {
 		t.Errorf("status --json = %d %s", r.Code, r.Stdout)
 	}
 	// The helper does not write feedkey's own entries.
-	oneLine(t, w.helper("x\n", "set", "feedkey:foreign-example", "credential"), 1, "managed by feedkey", "")
+	oneLine(t, w.helper("x\n", "set", "feedkey:token-foreign-example", "credential"), 1, "managed by feedkey", "")
 	// A second writer (Python keyring adds an attribute, so its item does
 	// not replace ours) leaves a duplicate that the next save cleans up.
-	if r := w.python("dup\n", "set", "feedkey:foreign-example", "credential"); r.Code != 0 {
+	if r := w.python("dup\n", "set", "feedkey:token-foreign-example", "credential"); r.Code != 0 {
 		t.Fatalf("python keyring set: %s", r.Stderr)
 	}
 	// Adding the token again repairs it; logout removes every item.
 	w.addToken("https://foreign.example/simple/", "fresh")
-	if items, _ := session.Items("feedkey:foreign-example"); len(items) != 1 {
+	if items, _ := session.Items("feedkey:token-foreign-example"); len(items) != 1 {
 		t.Errorf("items after re-add = %v, want one", items)
 	}
 	if r := w.helper("", "get", "https://foreign.example/simple/", "u"); r.Stdout != "fresh\n" {
@@ -85,7 +85,7 @@ func TestForeignKeychainRecord(t *testing.T) {
 	if r := w.feedkey("", "logout", "foreign-example"); r.Code != 0 {
 		t.Fatalf("logout: %s", r.Stderr)
 	}
-	if items, _ := session.Items("feedkey:foreign-example"); len(items) != 0 {
+	if items, _ := session.Items("feedkey:token-foreign-example"); len(items) != 0 {
 		t.Errorf("items left after logout: %v", items)
 	}
 	oneLine(t, w.helper("", "get", "https://foreign.example/simple/", "u"), 1, "no credential stored for feed foreign-example", "")
@@ -99,7 +99,7 @@ func TestEmptyTokenOnStdin(t *testing.T) {
 	if _, err := os.Stat(w.cfg); !os.IsNotExist(err) {
 		t.Errorf("config written: %v", err)
 	}
-	if items, _ := session.Items("feedkey:empty-example"); len(items) != 0 {
+	if items, _ := session.Items("feedkey:token-empty-example"); len(items) != 0 {
 		t.Errorf("items stored: %v", items)
 	}
 }

@@ -156,6 +156,10 @@ func (h *handler) get(ctx context.Context) error {
 	}
 	id := f.CredentialID(cfg.Trust)
 	c, err := store.New(h.env.Keychain).Load(ctx, id)
+	if err == nil && c.Kind != "" && c.Kind != string(f.Kind) {
+		// Never hand one kind of feed's token to another's host.
+		return fmt.Errorf("keychain item %s holds a %s credential, not %s: run `feedkey logout %s`", store.Service(id), c.Kind, f.Kind, f.ID)
+	}
 	now := time.Now
 	if h.env.Now != nil {
 		now = h.env.Now
@@ -276,6 +280,9 @@ func pyJSONString(s string) string {
 // Python keyring uses.
 func (h *handler) getPlain(ctx context.Context) error {
 	a := h.args
+	if err := notOwned(a.Service, a.Username); err != nil {
+		return err
+	}
 	if !a.HasUsername {
 		f, ok := h.env.Keychain.(finder)
 		if !ok {
@@ -305,7 +312,7 @@ type finder interface {
 }
 
 func (h *handler) set(ctx context.Context) error {
-	if err := notOwned(h.args.Service); err != nil {
+	if err := notOwned(h.args.Service, h.args.Username); err != nil {
 		return err
 	}
 	cfg, f, ok, err := h.lookup()
@@ -345,17 +352,19 @@ func readPassword(r io.Reader) (string, error) {
 	return password, nil
 }
 
-// notOwned refuses writes to the entries feedkey itself keeps: written by
-// hand they would no longer be feedkey records.
-func notOwned(service string) error {
-	if strings.HasPrefix(service, store.ServicePrefix) {
+// notOwned refuses plain access to the entries feedkey itself keeps: their
+// raw records hold refresh tokens, and written by hand they would no longer
+// be feedkey records. Windows joins service and user as "service:user", so
+// the joined name is checked too.
+func notOwned(service, user string) error {
+	if strings.HasPrefix(service, store.ServicePrefix) || strings.HasPrefix(service+":"+user, store.ServicePrefix) {
 		return fmt.Errorf("%s is managed by feedkey: use `feedkey add`, `feedkey login` or `feedkey logout`", service)
 	}
 	return nil
 }
 
 func (h *handler) del(ctx context.Context) error {
-	if err := notOwned(h.args.Service); err != nil {
+	if err := notOwned(h.args.Service, h.args.Username); err != nil {
 		return err
 	}
 	_, f, ok, err := h.lookup()

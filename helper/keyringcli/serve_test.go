@@ -46,13 +46,23 @@ func TestRunExpiredAndMissing(t *testing.T) {
 	if code, out, errs := run("get", "https://a.example/simple/", "u"); code != 1 || out != "" || !strings.Contains(errs, "no credential stored for feed a") {
 		t.Errorf("missing = %d %q %q", code, out, errs)
 	}
-	store.New(kc).Save(context.Background(), "a", store.Credential{Kind: "token", Secret: "s", Expires: now.Add(30 * time.Second)})
+	store.New(kc).Save(context.Background(), "token-a", store.Credential{Kind: "token", Secret: "s", Expires: now.Add(30 * time.Second)})
 	if code, out, errs := run("get", "https://a.example/simple/", "u"); code != 1 || out != "" || !strings.Contains(errs, "expired") {
 		t.Errorf("about to expire = %d %q %q", code, out, errs)
 	}
-	store.New(kc).Save(context.Background(), "a", store.Credential{Kind: "token", Secret: "s", Expires: now.Add(time.Hour)})
+	store.New(kc).Save(context.Background(), "token-a", store.Credential{Kind: "token", Secret: "s", Expires: now.Add(time.Hour)})
 	if code, out, _ := run("get", "https://a.example/simple/", "u"); code != 0 || out != "s\n" {
 		t.Errorf("valid = %d %q", code, out)
+	}
+	// Never a token of another kind of feed, and never feedkey's raw records.
+	store.New(kc).Save(context.Background(), "token-a", store.Credential{Kind: "posit", Secret: "other", Expires: now.Add(time.Hour)})
+	if code, out, errs := run("get", "https://a.example/simple/", "u"); code != 1 || out != "" || !strings.Contains(errs, "holds a posit credential") {
+		t.Errorf("kind mismatch = %d %q %q", code, out, errs)
+	}
+	for _, argv := range [][]string{{"get", "feedkey:token-a", "credential"}, {"get", "feedkey", "token-a:credential"}, {"--mode", "creds", "get", "feedkey:token-a"}} {
+		if code, out, errs := run(argv...); code != 1 || out != "" || !strings.Contains(errs, "managed by feedkey") {
+			t.Errorf("%q = %d %q %q", argv, code, out, errs)
+		}
 	}
 	if code, _, errs := run("--print-completion", "bash"); code != 1 || !strings.Contains(errs, "completion") {
 		t.Errorf("--print-completion = %d %q", code, errs)
