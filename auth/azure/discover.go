@@ -42,11 +42,12 @@ var (
 )
 
 // discover asks the feed, without credentials, who signs in for it. The
-// answer is cached per org for the life of the Client.
+// answer is cached per credential (an org on one host) for the life of the
+// Client.
 func (c *Client) discover(ctx context.Context, f feed.Feed) (Discovery, error) {
-	org := f.Org(c.Trust)
+	org, key := f.Org(c.Trust), f.CredentialID(c.Trust)
 	c.mu.Lock()
-	d, ok := c.discovered[org]
+	d, ok := c.discovered[key]
 	c.mu.Unlock()
 	if ok {
 		return d, nil
@@ -72,7 +73,7 @@ func (c *Client) discover(ctx context.Context, f feed.Feed) (Discovery, error) {
 	if c.discovered == nil {
 		c.discovered = map[string]Discovery{}
 	}
-	c.discovered[org] = d
+	c.discovered[key] = d
 	c.mu.Unlock()
 	return d, nil
 }
