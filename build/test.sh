@@ -38,10 +38,11 @@ echo "== tests"
 dbus-run-session -- go test -count=1 ./...
 
 echo "== race detector (in-process packages)"
-dbus-run-session -- go test -count=1 -race ./auth/... ./app/config ./app/control ./app/page ./app/schedule ./helper/keyringcli ./simulator
+dbus-run-session -- go test -count=1 -race ./auth/... ./app/cli ./app/config ./app/control ./app/page ./app/schedule ./helper/keyringcli ./simulator
 
 echo "== fuzz (briefly)"
 go test -run='^$' -fuzz=FuzzResolve -fuzztime="${FUZZTIME:-15s}" ./auth/feed
 go test -run='^$' -fuzz=FuzzParse -fuzztime="${FUZZTIME:-15s}" ./helper/keyringcli
+go test -run='^$' -fuzz=FuzzURL -fuzztime="${FUZZTIME:-15s}" ./auth/untrusted
 
 echo "== all checks passed"

@@ -9,6 +9,7 @@ import (
 	"github.com/feedkey/feedkey/auth"
 	"github.com/feedkey/feedkey/auth/feed"
 	"github.com/feedkey/feedkey/auth/store"
+	"github.com/feedkey/feedkey/auth/untrusted"
 )
 
 func runLogin(ctx context.Context, env *Env, args []string) error {
@@ -41,7 +42,7 @@ func runLogin(ctx context.Context, env *Env, args []string) error {
 	if *deviceCode {
 		f.SignIn = "device-code"
 	}
-	c, err := env.creds().Login(ctx, cfg, f, termPrompter{w: env.Err, open: env.OpenURL})
+	c, err := env.creds().Login(ctx, cfg, f, termPrompter{feed: f.ID, w: env.Err, open: env.OpenURL})
 	if err != nil {
 		return err
 	}
@@ -60,11 +61,17 @@ func validFor(c store.Credential, now time.Time) string {
 // termPrompter shows a device sign-in in the terminal, on stderr (stdout may
 // be a pipe to a program that reads a token), and opens the browser.
 type termPrompter struct {
+	feed string // the feed's id, for messages
 	w    io.Writer
 	open func(string) error
 }
 
-func (p termPrompter) OpenBrowser(_ context.Context, link string) error {
+// OpenBrowser opens a sign-in page, after checking that it is one.
+func (p termPrompter) OpenBrowser(_ context.Context, raw string) error {
+	link, err := untrusted.URL(raw)
+	if err != nil {
+		return fmt.Errorf("sign in to %s: %w", p.feed, err)
+	}
 	if p.open == nil {
 		return auth.ErrNoBrowser
 	}
@@ -75,8 +82,14 @@ func (p termPrompter) OpenBrowser(_ context.Context, link string) error {
 	return nil
 }
 
-func (p termPrompter) DeviceCode(_ context.Context, link, code string) error {
-	fmt.Fprintf(p.w, "To sign in, open %s\nand check that it shows the code %s.\n", link, code)
+// DeviceCode prints the server's link and code, which are checked (the
+// providers check the link too) and printed without control characters.
+func (p termPrompter) DeviceCode(_ context.Context, raw, code string) error {
+	link, err := untrusted.URL(raw)
+	if err != nil {
+		return fmt.Errorf("sign in to %s: %w", p.feed, err)
+	}
+	fmt.Fprintf(p.w, "To sign in, open %s\nand check that it shows the code %s.\n", link, untrusted.Text(code))
 	if p.open == nil || p.open(link) != nil {
 		fmt.Fprintln(p.w, "(Could not open a browser: open the link yourself.)")
 	}

@@ -21,6 +21,7 @@ import (
 	"github.com/feedkey/feedkey/auth"
 	"github.com/feedkey/feedkey/auth/feed"
 	"github.com/feedkey/feedkey/auth/store"
+	"github.com/feedkey/feedkey/auth/untrusted"
 	"github.com/feedkey/feedkey/tray"
 )
 
@@ -285,17 +286,29 @@ type prompter struct {
 	feed feed.Feed
 }
 
-func (p prompter) OpenBrowser(_ context.Context, url string) error {
+func (p prompter) OpenBrowser(_ context.Context, raw string) error {
+	link, err := untrusted.URL(raw)
+	if err != nil {
+		return fmt.Errorf("sign in to %s: %w", p.feed.ID, err)
+	}
 	if p.a.opts.OpenURL == nil {
 		return auth.ErrNoBrowser
 	}
-	if err := p.a.opts.OpenURL(url); err != nil {
+	if err := p.a.opts.OpenURL(link); err != nil {
 		return fmt.Errorf("%w: %v", auth.ErrNoBrowser, err)
 	}
 	return nil
 }
 
-func (p prompter) DeviceCode(ctx context.Context, link, code string) error {
+// DeviceCode shows the code everywhere the person may look. The link and
+// the code come from the server: the link is checked again here (the
+// providers check it too) and the code is shown without control characters.
+func (p prompter) DeviceCode(ctx context.Context, raw, code string) error {
+	link, err := untrusted.URL(raw)
+	if err != nil {
+		return fmt.Errorf("sign in to %s: %w", p.feed.ID, err)
+	}
+	code = untrusted.Text(code)
 	pageURL := p.a.page.Show(p.feed.ID, code, link)
 	p.a.mu.Lock()
 	p.a.notice = fmt.Sprintf("%s: enter code %s", p.feed.ID, code)

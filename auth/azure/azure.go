@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 	"os"
 	"os/exec"
 	"strings"
@@ -18,14 +19,12 @@ import (
 
 	"github.com/feedkey/feedkey/auth"
 	"github.com/feedkey/feedkey/auth/feed"
+	"github.com/feedkey/feedkey/auth/httpclient"
 	"github.com/feedkey/feedkey/auth/store"
 )
 
 // maxBody bounds every answer read from a server.
 const maxBody = 1 << 20
-
-// httpTimeout bounds each HTTP exchange, retries included.
-const httpTimeout = 90 * time.Second
 
 // Keys of the credential's secret Data.
 const (
@@ -45,28 +44,37 @@ type Client struct {
 	Getenv   func(string) string
 	LookPath func(string) (string, error)
 
-	mu         sync.Mutex
-	client     *http.Client
-	discovered map[string]Discovery
+	mu              sync.Mutex
+	client          *http.Client
+	discoveryClient *http.Client
+	discovered      map[string]Discovery
 }
 
 var _ auth.Provider = (*Client)(nil)
 
-// http returns the client for every call: HTTP's transport (or the default
-// one) behind retries of 429 and 5xx answers.
+// http returns the client for every call that carries a secret (Azure
+// DevOps token APIs, MSAL, azidentity): it never follows a redirect, and
+// tries 429 and 5xx answers again.
 func (c *Client) http() *http.Client {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.client == nil {
-		base := http.DefaultTransport
-		if c.HTTP != nil && c.HTTP.Transport != nil {
-			base = c.HTTP.Transport
-		}
-		// Every call is bounded: a server that never answers must not
-		// leave a refresh hanging (the scheduler relies on it).
-		c.client = &http.Client{Transport: retrying{base: base}, Timeout: httpTimeout}
+		c.client = httpclient.ForSecrets(httpclient.Options{Base: c.HTTP, Retry: true})
 	}
 	return c.client
+}
+
+// discoveryHTTP returns the client for the unauthenticated feed request of
+// discovery: it follows redirects only to Azure DevOps Artifacts hosts.
+func (c *Client) discoveryHTTP() *http.Client {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.discoveryClient == nil {
+		c.discoveryClient = httpclient.ForDiscovery(httpclient.Options{Base: c.HTTP, Retry: true}, func(u *url.URL) bool {
+			return feed.Feed{Kind: feed.Azure, URL: u.String()}.Org(c.Trust) != ""
+		})
+	}
+	return c.discoveryClient
 }
 
 func (c *Client) now() time.Time {

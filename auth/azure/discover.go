@@ -56,9 +56,9 @@ func (c *Client) discover(ctx context.Context, f feed.Feed) (Discovery, error) {
 	if err != nil {
 		return Discovery{}, err
 	}
-	resp, err := c.http().Do(req)
+	resp, err := c.discoveryHTTP().Do(req)
 	if err != nil {
-		return Discovery{}, fmt.Errorf("reach %s: %w", f.URL, err)
+		return Discovery{}, fmt.Errorf("reach %s: %w", feed.Redact(f.URL), err)
 	}
 	io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
 	resp.Body.Close()

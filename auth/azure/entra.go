@@ -15,6 +15,7 @@ import (
 	"github.com/AzureAD/microsoft-authentication-library-for-go/apps/public"
 
 	"github.com/feedkey/feedkey/auth"
+	"github.com/feedkey/feedkey/auth/untrusted"
 )
 
 // Scope is Azure DevOps' resource; narrower scopes fail for first-party
@@ -92,6 +93,11 @@ func isMicrosoftAuthority(authority string) bool {
 func (c *Client) interactive(ctx context.Context, pc public.Client, deviceCode bool, p auth.Prompter) (public.AuthResult, error) {
 	if !deviceCode {
 		res, err := pc.AcquireTokenInteractive(ctx, []string{Scope}, public.WithOpenURL(func(u string) error {
+			// MSAL builds this from the validated authority; check it
+			// anyway, as every URL opened (SPEC §8).
+			if _, err := untrusted.URL(u); err != nil {
+				return fmt.Errorf("the sign-in page: %w", err)
+			}
 			return p.OpenBrowser(ctx, u)
 		}))
 		if !errors.Is(err, auth.ErrNoBrowser) {
@@ -102,7 +108,10 @@ func (c *Client) interactive(ctx context.Context, pc public.Client, deviceCode b
 	if err != nil {
 		return public.AuthResult{}, err
 	}
-	if err := p.DeviceCode(ctx, dc.Result.VerificationURL, dc.Result.UserCode); err != nil {
+	if _, err := untrusted.URL(dc.Result.VerificationURL); err != nil {
+		return public.AuthResult{}, fmt.Errorf("the device sign-in page: %w", err)
+	}
+	if err := p.DeviceCode(ctx, dc.Result.VerificationURL, untrusted.Text(dc.Result.UserCode)); err != nil {
 		return public.AuthResult{}, err
 	}
 	return dc.AuthenticationResult(ctx)

@@ -11,6 +11,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"path/filepath"
 	"strings"
 )
 
@@ -41,6 +42,9 @@ type Feed struct {
 	Token    string `toml:"token,omitempty"`     // azure: session | pat | entra
 	SignIn   string `toml:"sign_in,omitempty"`   // azure: browser | device-code
 	ClientID string `toml:"client_id,omitempty"` // azure: public client id; default the Azure CLI's
+	// IdentityTokenFile (posit) names a file holding an identity token that
+	// is exchanged at this feed's server only, re-read at every refresh.
+	IdentityTokenFile string `toml:"identity_token_file,omitempty"`
 }
 
 // Trust lists hosts trusted beyond the built-in Microsoft ones. It comes only
@@ -103,6 +107,9 @@ func (f Feed) Validate(t Trust) error {
 	if _, err := f.scope(t); err != nil {
 		return fmt.Errorf("feed %s: %w", f.ID, err)
 	}
+	if f.IdentityTokenFile != "" && f.Kind != Posit {
+		return fmt.Errorf("feed %s: identity_token_file is for Package Manager feeds only", f.ID)
+	}
 	switch f.Kind {
 	case Azure:
 		switch f.Token {
@@ -115,7 +122,11 @@ func (f Feed) Validate(t Trust) error {
 		default:
 			return fmt.Errorf("feed %s: sign_in = %q: want browser or device-code", f.ID, f.SignIn)
 		}
-	case Posit, Token:
+	case Posit:
+		if f.IdentityTokenFile != "" && !filepath.IsAbs(f.IdentityTokenFile) {
+			return fmt.Errorf("feed %s: identity_token_file = %q: want an absolute path", f.ID, f.IdentityTokenFile)
+		}
+	case Token:
 	default:
 		return fmt.Errorf("feed %s: unknown kind %q: want azure, posit or token", f.ID, f.Kind)
 	}

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 	"os"
 	"strings"
 	"time"
@@ -17,16 +18,20 @@ import (
 
 	"github.com/feedkey/feedkey/auth"
 	"github.com/feedkey/feedkey/auth/feed"
+	"github.com/feedkey/feedkey/auth/httpclient"
 	"github.com/feedkey/feedkey/auth/store"
+	"github.com/feedkey/feedkey/auth/untrusted"
 )
 
 // Environment variables honoured, as posit-keyring does.
 const (
 	// EnvIdentityTokenFile names a file holding an identity token (CI
 	// agents rotate it): it is exchanged directly, with no device flow,
-	// and read again at every refresh.
+	// and read again at every refresh. It is bound to the one server that
+	// EnvAddress names: no other server ever receives it.
 	EnvIdentityTokenFile = "PACKAGEMANAGER_IDENTITY_TOKEN_FILE"
-	// EnvAddress is a Package Manager address; feedkey adds it as a feed.
+	// EnvAddress is a Package Manager address; feedkey adds it as a feed,
+	// and it is the only server EnvIdentityTokenFile is sent to.
 	EnvAddress = "PACKAGEMANAGER_ADDRESS"
 )
 
@@ -46,15 +51,15 @@ type Client struct {
 
 var _ auth.Provider = (*Client)(nil)
 
-// defaultHTTP bounds every exchange: a server that never answers must not
+// httpTimeout bounds every exchange: a server that never answers must not
 // leave a refresh hanging (the scheduler relies on it).
-var defaultHTTP = &http.Client{Timeout: 60 * time.Second}
+const httpTimeout = 60 * time.Second
 
+// http returns the client for every call: each one carries a secret (the
+// PKCE verifier, the device code, an identity token), so none follows a
+// redirect. The device poll loop handles 429 and 5xx itself.
 func (c *Client) http() *http.Client {
-	if c.HTTP != nil {
-		return c.HTTP
-	}
-	return defaultHTTP
+	return httpclient.ForSecrets(httpclient.Options{Base: c.HTTP, Timeout: httpTimeout})
 }
 
 func (c *Client) now() time.Time {
@@ -107,7 +112,7 @@ func Address(f feed.Feed) string {
 // configured, else the device flow through p.
 func (c *Client) Login(ctx context.Context, f feed.Feed, p auth.Prompter) (store.Credential, error) {
 	addr := Address(f)
-	if c.getenv(EnvIdentityTokenFile) != "" {
+	if c.tokenFile(f) != "" {
 		return c.Refresh(ctx, f, store.Credential{})
 	}
 	verifier := oauth2.GenerateVerifier()
@@ -119,7 +124,12 @@ func (c *Client) Login(ctx context.Context, f feed.Feed, p auth.Prompter) (store
 	if link == "" {
 		link = da.VerificationURI
 	}
-	if err := p.DeviceCode(ctx, link, da.UserCode); err != nil {
+	// The server chooses the link: only an https page is ever opened or
+	// shown (SPEC §8).
+	if _, err := untrusted.URL(link); err != nil {
+		return store.Credential{}, fmt.Errorf("%s: the server at %s sent a sign-in link that is not an https page: %w", f.ID, addr, err)
+	}
+	if err := p.DeviceCode(ctx, link, untrusted.Text(da.UserCode)); err != nil {
 		return store.Credential{}, err
 	}
 	idToken, err := c.pollDevice(ctx, addr, da, verifier)
@@ -135,19 +145,27 @@ func (c *Client) Login(ctx context.Context, f feed.Feed, p auth.Prompter) (store
 // refresh token, so after that only Login helps.
 func (c *Client) Refresh(ctx context.Context, f feed.Feed, old store.Credential) (store.Credential, error) {
 	addr := Address(f)
-	if name := c.getenv(EnvIdentityTokenFile); name != "" {
+	if name := c.tokenFile(f); name != "" {
+		src := "identity_token_file"
+		if f.IdentityTokenFile == "" {
+			src = EnvIdentityTokenFile
+		}
 		data, err := c.readFile(name)
 		if err != nil {
-			return store.Credential{}, fmt.Errorf("read %s: %w", EnvIdentityTokenFile, err)
+			return store.Credential{}, fmt.Errorf("read %s: %w", src, err)
 		}
 		idToken := strings.TrimSpace(string(data))
 		if idToken == "" {
-			return store.Credential{}, fmt.Errorf("%s=%s is empty", EnvIdentityTokenFile, name)
+			return store.Credential{}, fmt.Errorf("%s=%s is empty", src, name)
 		}
 		return c.credential(ctx, addr, idToken, false)
 	}
 	idToken := old.Data[dataIDToken]
 	if idToken == "" {
+		if c.getenv(EnvIdentityTokenFile) != "" {
+			return store.Credential{}, fmt.Errorf("%s: %w (%s is set, but it is sent only to the server that %s names, %s; for this feed set identity_token_file in its config)",
+				f.ID, auth.ErrSignInRequired, EnvIdentityTokenFile, EnvAddress, orNone(c.getenv(EnvAddress)))
+		}
 		return store.Credential{}, fmt.Errorf("%s: %w", f.ID, auth.ErrSignInRequired)
 	}
 	if exp, err := jwtExpiry(idToken); err == nil && !exp.After(c.now().Add(time.Minute)) {
@@ -160,6 +178,48 @@ func (c *Client) Refresh(ctx context.Context, f feed.Feed, old store.Credential)
 		return store.Credential{}, fmt.Errorf("%s: %w: %w", f.ID, err, auth.ErrSignInRequired)
 	}
 	return cred, err
+}
+
+// tokenFile returns the identity token file that f's server may receive:
+// the feed's own identity_token_file, or PACKAGEMANAGER_IDENTITY_TOKEN_FILE
+// when PACKAGEMANAGER_ADDRESS names this server. An identity token sent to
+// another server could be replayed by its operator at the right one.
+func (c *Client) tokenFile(f feed.Feed) string {
+	if f.IdentityTokenFile != "" {
+		return f.IdentityTokenFile
+	}
+	name := c.getenv(EnvIdentityTokenFile)
+	if name != "" && SameAddress(c.getenv(EnvAddress), Address(f)) {
+		return name
+	}
+	return ""
+}
+
+// SameAddress reports whether a and b name the same server: scheme and host
+// compared without case, the default port implied, the path exactly, any
+// trailing '/' ignored. An empty address matches nothing.
+func SameAddress(a, b string) bool {
+	norm := func(s string) (string, bool) {
+		u, err := url.Parse(strings.TrimRight(s, "/"))
+		if err != nil || u.Host == "" || u.User != nil || u.RawQuery != "" || u.Fragment != "" {
+			return "", false
+		}
+		scheme, host := strings.ToLower(u.Scheme), strings.ToLower(u.Host)
+		if scheme == "https" {
+			host = strings.TrimSuffix(host, ":443")
+		}
+		return scheme + "://" + host + u.EscapedPath(), true
+	}
+	na, ok1 := norm(a)
+	nb, ok2 := norm(b)
+	return ok1 && ok2 && na == nb
+}
+
+func orNone(s string) string {
+	if s == "" {
+		return "none (it is unset)"
+	}
+	return feed.Redact(s)
 }
 
 // credential exchanges idToken and builds the credential to store. The

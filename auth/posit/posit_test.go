@@ -57,6 +57,7 @@ func (p *prompter) DeviceCode(_ context.Context, link, code string) error {
 }
 
 type fixture struct {
+	srv    *simulator.Server
 	ppm    *simulator.PPM
 	clock  *clock
 	client *Client
@@ -73,7 +74,7 @@ func newFixture(t *testing.T) *fixture {
 		t.Fatal(err)
 	}
 	t.Cleanup(srv.Close)
-	fx := &fixture{ppm: ppm, clock: clk, env: map[string]string{}}
+	fx := &fixture{srv: srv, ppm: ppm, clock: clk, env: map[string]string{}}
 	fx.client = &Client{HTTP: srv.Client(), Now: clk.Now, Sleep: clk.Sleep, Getenv: func(k string) string { return fx.env[k] }}
 	fx.feed = feed.Feed{ID: "ppm", Kind: feed.Posit, URL: srv.URL + "/pypi-auth/latest/simple/", Address: srv.URL}
 	return fx
@@ -145,6 +146,7 @@ func TestIdentityTokenFile(t *testing.T) {
 	fx := newFixture(t)
 	file := filepath.Join(t.TempDir(), "id-token")
 	fx.env[EnvIdentityTokenFile] = file
+	fx.env[EnvAddress] = fx.feed.Address + "/"
 
 	// Missing and empty files are clear errors.
 	if _, err := fx.client.Login(context.Background(), fx.feed, &prompter{}); err == nil || !strings.Contains(err.Error(), EnvIdentityTokenFile) {

@@ -1,4 +1,4 @@
-package azure
+package httpclient
 
 import (
 	"net/http"
@@ -7,8 +7,8 @@ import (
 )
 
 // retrying retries answers that say "later" — 429 and 5xx — a few times,
-// waiting as Retry-After asks (bounded) or with exponential backoff, for the
-// Entra and Azure DevOps calls alike (SPEC §9).
+// waiting as Retry-After asks (bounded) or with exponential backoff (SPEC §9).
+// A request whose body cannot be replayed is not tried again.
 type retrying struct {
 	base http.RoundTripper
 }
