@@ -209,7 +209,7 @@ func exactArgs(cmd string, pos []string, names ...string) error {
 		return usagef("%s: missing %s", cmd, strings.Join(names[len(pos):], " "))
 	}
 	if len(pos) > len(names) {
-		return usagef("%s: unexpected argument %q", cmd, pos[len(names)])
+		return usagef("%s: unexpected argument %q", cmd, feed.Redact(pos[len(names)]))
 	}
 	return nil
 }

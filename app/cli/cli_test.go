@@ -178,3 +178,31 @@ func TestParseFlags(t *testing.T) {
 		}
 	}
 }
+
+// TestURLSecretsNeverEchoed: a URL typed with a password, a token as user
+// name or a token in the query is shown redacted in every message.
+func TestURLSecretsNeverEchoed(t *testing.T) {
+	t.Parallel()
+	e := newTestEnv(t)
+	if code := e.run("tok\n", "add", "https://pypi.team.example/simple/", "--kind", "token"); code != 0 {
+		t.Fatalf("add: %d %s", code, e.err)
+	}
+	for _, args := range [][]string{
+		{"token", "https://u:SECRETPW@other.example/simple/?tok=SECRETQ"},
+		{"token", "https://SECRETUSER@other.example/simple/#SECRETF"},
+		{"token", "SECRETUSER:SECRETPW@other.example"},
+		{"login", "https://u:SECRETPW@other.example/simple/?tok=SECRETQ"},
+		{"logout", "https://u:SECRETPW@other.example/simple/?tok=SECRETQ"},
+		{"refresh", "team", "https://u:SECRETPW@other.example/?tok=SECRETQ"},
+		{"token", "https://pypi.team.example/simple/", "https://u:SECRETPW@x/?tok=SECRETQ"},
+		{"add", "https://u:SECRETPW@pypi.other.example/simple/?tok=SECRETQ", "--kind", "token"},
+		{"add", "http://u:SECRETPW@pypi.other.example/simple/", "--kind", "token"},
+		{"add", "https://u:SECRETPW@[bad/simple/?tok=SECRETQ", "--kind", "token"},
+	} {
+		code := e.run("tok\n", args...)
+		all := e.out.String() + e.err.String()
+		if code == 0 || strings.Contains(all, "SECRET") || e.err.Len() == 0 {
+			t.Errorf("%q: exit %d, output %q", args, code, all)
+		}
+	}
+}

@@ -74,7 +74,7 @@ func findFeed(env *Env, arg string) (*config.Config, feed.Feed, error) {
 	}
 	f, err := cfg.Resolve(arg)
 	if err != nil {
-		return nil, feed.Feed{}, fmt.Errorf("no feed %q (see `feedkey status`)", arg)
+		return nil, feed.Feed{}, fmt.Errorf("no feed %q (see `feedkey status`)", feed.Redact(arg))
 	}
 	return cfg, f, nil
 }

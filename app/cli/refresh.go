@@ -15,7 +15,7 @@ func runRefresh(ctx context.Context, env *Env, args []string) error {
 		return err
 	}
 	if len(pos) > 1 {
-		return usagef("refresh: unexpected argument %q", pos[1])
+		return usagef("refresh: unexpected argument %q", feed.Redact(pos[1]))
 	}
 	cfg, err := config.Load(env.ConfigPath)
 	if err != nil {

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/feedkey/feedkey/app/config"
+	"github.com/feedkey/feedkey/auth/feed"
 )
 
 // tokenValidity is how long a printed credential must still be good for.
@@ -28,7 +29,7 @@ func runToken(ctx context.Context, env *Env, args []string) error {
 	}
 	f, err := cfg.Resolve(pos[0])
 	if err != nil {
-		return fmt.Errorf("%s: %w", pos[0], err)
+		return fmt.Errorf("%s: %w", feed.Redact(pos[0]), err)
 	}
 	c, err := env.creds().Fresh(ctx, cfg, f, tokenValidity)
 	if err != nil {

@@ -268,24 +268,49 @@ func NormalizeURL(raw string) (normalized, user string, err error) {
 	return u.String(), user, nil
 }
 
-// redact returns u as a string for a message: no password, no query.
+// Redact returns raw, a URL or anything a person or a server passed as one,
+// fit for a message: any user info (a user name can be a token too) becomes
+// "***" and any query "…". Every message that shows such a URL goes through
+// it.
+func Redact(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil || !strings.Contains(raw, "://") {
+		return redactRaw(raw)
+	}
+	return redact(u)
+}
+
+// redact is [Redact] for a parsed URL.
 func redact(u *url.URL) string {
 	c := *u
-	if c.RawQuery != "" {
-		c.RawQuery = "…"
+	if c.RawQuery != "" || c.ForceQuery {
+		c.RawQuery, c.ForceQuery = "…", false
 	}
-	return c.Redacted()
+	if c.Fragment != "" {
+		c.Fragment, c.RawFragment = "…", ""
+	}
+	if c.User == nil {
+		return c.String()
+	}
+	c.User = nil
+	s := c.String()
+	if i := strings.Index(s, "//"); i >= 0 {
+		return s[:i+2] + "***@" + s[i+2:]
+	}
+	return s
 }
 
 // redactRaw hides what could be a secret in a string that is not a valid
 // URL: everything between "//" and an '@', and any query.
 func redactRaw(s string) string {
 	if i := strings.Index(s, "//"); i >= 0 {
-		if j := strings.IndexByte(s[i+2:], '@'); j >= 0 {
+		if j := strings.LastIndexByte(s[i+2:], '@'); j >= 0 {
 			s = s[:i+2] + "***" + s[i+2+j:]
 		}
+	} else if j := strings.LastIndexByte(s, '@'); j >= 0 {
+		s = "***" + s[j:]
 	}
-	if i := strings.IndexByte(s, '?'); i >= 0 {
+	if i := strings.IndexAny(s, "?#"); i >= 0 {
 		s = s[:i] + "?…"
 	}
 	return s

@@ -131,7 +131,7 @@ func (h *handler) lookup() (*config.Config, feed.Feed, bool, error) {
 	case errors.Is(err, feed.ErrAmbiguous):
 		// pip and uv ask with the full URL first; a bare host shared by
 		// several credentials must not pick one.
-		return nil, feed.Feed{}, false, fmt.Errorf("%s: %w; ask with the feed URL", h.args.Service, err)
+		return nil, feed.Feed{}, false, fmt.Errorf("%s: %w; ask with the feed URL", feed.Redact(h.args.Service), err)
 	}
 	return cfg, feed.Feed{}, false, nil
 }
