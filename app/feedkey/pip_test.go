@@ -120,6 +120,26 @@ func TestPipInstallsWithStaticToken(t *testing.T) {
 		}
 	})
 
+	// pip asks for the bare host after the index URL; the feed covers only
+	// /simple/, so its token must never reach another path of the host.
+	t.Run("another path never gets the token", func(t *testing.T) {
+		ix.Recorder.Reset()
+		cmd := exec.Command(pip, "install", "--no-cache-dir", "--keyring-provider", "subprocess",
+			"--index-url", "https://__token__@"+srv.Addr()+"/team-b/simple/", "other-pkg")
+		cmd.Env = env
+		if out, err := cmd.CombinedOutput(); err == nil {
+			t.Fatalf("pip install from another path succeeded:\n%s", out)
+		}
+		if len(ix.Recorder.Requests()) == 0 {
+			t.Fatal("pip never asked the index")
+		}
+		for _, r := range ix.Recorder.Requests() {
+			if _, p, ok := basicAuth(r.Header.Get("Authorization")); ok && p == token {
+				t.Fatalf("the feed's token reached %s", r.Path)
+			}
+		}
+	})
+
 	t.Run("wrong token", func(t *testing.T) {
 		feedkey("not-the-token\n", "add", indexURL, "--kind", "token")
 		ix.Recorder.Reset()

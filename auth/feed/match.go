@@ -146,7 +146,9 @@ func (s scope) covers(l location) (bool, int) {
 		return false, 0
 	}
 	if l.bare {
-		return true, 0
+		// pip sends what a bare host answers to every path of that host:
+		// only a credential for the whole host may answer it (SPEC §3.1).
+		return len(s.path) == 0, 0
 	}
 	if len(l.path) < len(s.path) {
 		return false, 0
@@ -175,8 +177,10 @@ func (f Feed) Covers(t Trust, service string) bool {
 }
 
 // Resolve returns the feed whose credential covers service. A URL goes to the
-// most specific feed; a bare host[:port] answers only when exactly one
-// credential covers that host ([ErrAmbiguous] otherwise). Anything else,
+// most specific feed; a bare host[:port] answers only from a credential that
+// covers the whole host (a feed or server address with no path below the
+// host, or an org's {org}.pkgs.visualstudio.com), and only when exactly one
+// does ([ErrAmbiguous] otherwise). Anything else,
 // including http URLs and strings that are not URLs, is [ErrNoMatch].
 func Resolve(feeds []Feed, t Trust, service string) (Feed, error) {
 	l, err := parseLocation(service)

@@ -17,6 +17,9 @@ var testFeeds = []Feed{
 	{ID: "sim", Kind: Azure, URL: "https://127.0.0.1:8443/org1/_packaging/py/pypi/simple/"},
 	{ID: "ppm", Kind: Posit, URL: "https://ppm.example.com/pypi-auth/latest/simple/", Address: "https://ppm.example.com"},
 	{ID: "ppm2", Kind: Posit, URL: "https://ppm.example.com/other/latest/simple/", Address: "https://ppm.example.com"},
+	{ID: "whole", Kind: Token, URL: "https://whole.example/"},
+	{ID: "whole-8443", Kind: Token, URL: "https://whole.example:8443/"},
+	{ID: "ppm-prefix", Kind: Posit, URL: "https://rspm.example.com/rspm/pypi/latest/simple/", Address: "https://rspm.example.com/rspm"},
 }
 
 var testTrust = Trust{AzureFeedHosts: []string{"127.0.0.1:8443"}}
@@ -64,16 +67,21 @@ func TestResolve(t *testing.T) {
 		{"https://[::1]:8443/simple/", "v6", nil},
 		{"https://[0:0::1]:8443/simple/", "", ErrNoMatch}, // hosts compare as written, never resolved
 		{"https://[::1]/simple/", "", ErrNoMatch},
-		{"[::1]:8443", "v6", nil},
+		{"[::1]:8443", "", ErrNoMatch}, // the feed is below /simple/
 		{"https://idx.example:4242/simple/x/", "port", nil},
 		{"https://idx.example:42420/simple/", "", ErrNoMatch},
 		{"https://idx.example:424/simple/", "", ErrNoMatch},
-		{"idx.example:4242", "port", nil},
+		{"idx.example:4242", "", ErrNoMatch},
 		{"idx.example", "", ErrNoMatch},
 		{"idx.example:99999", "", ErrNoMatch},
-		// Bare hosts answer only when exactly one credential covers the host.
-		{"pypi.team.example", "", ErrAmbiguous},
-		{"__token__@idx.example:4242", "port", nil},
+		// Bare hosts answer only from a credential for the whole host: pip
+		// would send the answer to every path of that host.
+		{"pypi.team.example", "", ErrNoMatch},
+		{"__token__@idx.example:4242", "", ErrNoMatch},
+		{"whole.example", "whole", nil},
+		{"__token__@whole.example:443", "whole", nil},
+		{"whole.example:8443", "whole-8443", nil},
+		{"https://whole.example/any/path/simple/", "whole", nil},
 		// Azure: one credential per org, any feed, GUID downloads, legacy host.
 		{"https://pkgs.dev.azure.com/contoso/_packaging/py/pypi/simple/", "contoso", nil},
 		{"https://pkgs.dev.azure.com/contoso/_packaging/0b6c4d3e-1f2a-4b5c-8d9e-0f1a2b3c4d5e/pypi/download/pkg/1.0/pkg-1.0.whl", "contoso", nil},
@@ -87,7 +95,7 @@ func TestResolve(t *testing.T) {
 		{"https://pkgs.dev.azure.com.evil.com/contoso/_packaging/py/pypi/simple/", "", ErrNoMatch},
 		{"https://x.contoso.pkgs.visualstudio.com/_packaging/py/pypi/simple/", "", ErrNoMatch},
 		{"http://pkgs.dev.azure.com/contoso/_packaging/py/pypi/simple/", "", ErrNoMatch},
-		{"pkgs.dev.azure.com", "contoso", nil}, // both contoso feeds share one credential
+		{"pkgs.dev.azure.com", "", ErrNoMatch}, // one org per path: never the whole host
 		{"contoso.pkgs.visualstudio.com", "contoso", nil},
 		{"https://127.0.0.1:8443/org1/_packaging/x/pypi/simple/", "sim", nil},
 		{"https://127.0.0.1:8444/org1/_packaging/x/pypi/simple/", "", ErrNoMatch},
@@ -103,7 +111,11 @@ func TestResolve(t *testing.T) {
 		{"https://", "", ErrNoMatch},
 		{"https:///simple/", "", ErrNoMatch},
 		{"mailto:x", "", ErrNoMatch},
-		{"user:pw@idx.example:4242", "port", nil},
+		{"user:pw@idx.example:4242", "", ErrNoMatch},
+		{"user:pw@whole.example", "whole", nil},
+		{"rspm.example.com", "", ErrNoMatch}, // a Package Manager under a path prefix
+		{"https://rspm.example.com/rspm/pypi/latest/simple/", "ppm-prefix", nil},
+		{"127.0.0.1:8443", "", ErrNoMatch}, // a trusted Azure feed host is one org per path too
 	}
 	for _, tt := range tests {
 		got, err := Resolve(testFeeds, testTrust, tt.service)

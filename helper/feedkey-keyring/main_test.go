@@ -85,6 +85,7 @@ func TestHelperContract(t *testing.T) {
 	w := newWorld(t, session)
 	w.addToken(feedURL, token)
 	w.addToken("https://other.example:8443/simple/", "other-token", "--username", "deploy")
+	w.addToken("https://whole.example:8443/", "whole-token")
 
 	tests := []struct {
 		name   string
@@ -98,8 +99,12 @@ func TestHelperContract(t *testing.T) {
 		{"below the feed", []string{"get", feedURL + "pkg/", "__token__"}, token + "\n", 0, ""},
 		{"no trailing slash", []string{"get", strings.TrimSuffix(feedURL, "/"), "__token__"}, token + "\n", 0, ""},
 		{"userinfo", []string{"get", "https://__token__@pypi.team.example/team/simple/", "__token__"}, token + "\n", 0, ""},
-		{"bare host", []string{"get", "pypi.team.example", "__token__"}, token + "\n", 0, ""},
-		{"bare host and port", []string{"get", "other.example:8443", "deploy"}, "other-token\n", 0, ""},
+		// pip sends a bare host's answer to every path of the host: only a
+		// credential for the whole host answers one.
+		{"bare host of a path feed never", []string{"get", "pypi.team.example", "__token__"}, "", 1, ""},
+		{"bare host and port of a path feed never", []string{"get", "other.example:8443", "deploy"}, "", 1, ""},
+		{"bare host of a whole-host feed", []string{"get", "whole.example:8443", "__token__"}, "whole-token\n", 0, ""},
+		{"bare host creds", []string{"--mode=creds", "--output=json", "get", "whole.example:8443"}, `{"username": "__token__", "password": "whole-token"}` + "\n", 0, ""},
 		{"creds before", []string{"--mode", "creds", "get", feedURL}, "__token__\n" + token + "\n", 0, ""},
 		{"uv creds after", []string{"get", feedURL, "--mode", "creds"}, "__token__\n" + token + "\n", 0, ""},
 		{"creds equals", []string{"get", "--mode=creds", feedURL}, "__token__\n" + token + "\n", 0, ""},
@@ -138,10 +143,10 @@ func TestHelperContract(t *testing.T) {
 		}
 	})
 
-	t.Run("ambiguous bare host", func(t *testing.T) {
+	t.Run("bare host shared by path feeds", func(t *testing.T) {
 		w.addToken("https://pypi.team.example/second/simple/", "second")
 		r := w.helper("", "get", "pypi.team.example", "__token__")
-		if r.Code != 1 || r.Stdout != "" || !strings.Contains(r.Stderr, "more than one credential") {
+		if r.Code != 1 || r.Stdout != "" {
 			t.Errorf("bare shared host = %d %q %q", r.Code, r.Stdout, r.Stderr)
 		}
 	})
