@@ -36,6 +36,11 @@ func runDoctor(ctx context.Context, env *Env, args []string) error {
 		report(err, "")
 	}
 	report(checkKeychain(ctx, env.Keychain), "keychain reachable and unlocked")
+	if cfg != nil {
+		for _, err := range checkRecords(ctx, env.Keychain, cfg) {
+			report(err, "")
+		}
+	}
 	helper, err := checkHelperOnPath(ctx, env)
 	report(err, "`keyring` on PATH is feedkey's helper: "+helper)
 	if !ok {
@@ -60,6 +65,38 @@ func checkKeychain(ctx context.Context, k store.Keychain) error {
 		return errors.New("keychain: read back a different value than was written")
 	}
 	return nil
+}
+
+// foreignCounter is a keychain that can count the items another program
+// left under one of feedkey's names ([store.OS] on Linux).
+type foreignCounter interface {
+	Foreign(ctx context.Context, service string) (int, error)
+}
+
+// checkRecords reports, for each credential of cfg, the items another
+// program wrote under its name: they are never served.
+func checkRecords(ctx context.Context, k store.Keychain, cfg *config.Config) []error {
+	fc, ok := k.(foreignCounter)
+	if !ok {
+		return nil
+	}
+	var errs []error
+	seen := map[string]bool{}
+	for _, f := range cfg.Feeds {
+		id := f.CredentialID(cfg.Trust)
+		if seen[id] {
+			continue
+		}
+		seen[id] = true
+		n, err := fc.Foreign(ctx, store.Service(id))
+		switch {
+		case err != nil:
+			errs = append(errs, fmt.Errorf("keychain: check %s: %w", store.Service(id), err))
+		case n > 0:
+			errs = append(errs, fmt.Errorf("keychain: %d item(s) under %s were written by another program; feedkey never serves them: `feedkey logout %s` removes them (then sign in again)", n, store.Service(id), f.ID))
+		}
+	}
+	return errs
 }
 
 // checkHelperOnPath finds the `keyring` pip will run and checks it is ours.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/zalando/go-keyring"
@@ -64,7 +65,7 @@ func (k OS) Get(ctx context.Context, service, user string) (string, error) {
 // Set implements [Keychain].
 func (k OS) Set(ctx context.Context, service, user, secret string) error {
 	return k.do(ctx, opWrite, service, user, func(context.Context) error {
-		if err := keyring.Set(service, user, secret); err != nil {
+		if err := set(service, user, secret); err != nil {
 			return err
 		}
 		return dedupe(service, user, secret)
@@ -74,7 +75,7 @@ func (k OS) Set(ctx context.Context, service, user, secret string) error {
 // Delete implements [Keychain].
 func (k OS) Delete(ctx context.Context, service, user string) error {
 	return k.do(ctx, opDelete, service, user, func(context.Context) error {
-		return keyring.Delete(service, user)
+		return del(service, user)
 	})
 }
 
@@ -111,7 +112,7 @@ func (k OS) do(ctx context.Context, op, service, user string, f func(context.Con
 	var err error
 	for attempt := 0; ; attempt++ {
 		err = k.try(ctx, op, service, user, f)
-		if err == nil || errors.Is(err, keyring.ErrNotFound) || errors.Is(err, keyring.ErrSetDataTooBig) || errors.Is(err, ErrUnavailable) || vanished(err) {
+		if err == nil || errors.Is(err, keyring.ErrNotFound) || errors.Is(err, keyring.ErrSetDataTooBig) || errors.Is(err, ErrUnavailable) || errors.Is(err, ErrCorrupt) || vanished(err) {
 			break
 		}
 		select {
@@ -130,7 +131,7 @@ func (k OS) do(ctx context.Context, op, service, user string, f func(context.Con
 		return fmt.Errorf("%s: %w", service, errVanished)
 	case errors.Is(err, keyring.ErrSetDataTooBig):
 		return fmt.Errorf("%s %s: value too large for this keychain: %w", op, service, err)
-	case errors.Is(err, ErrUnavailable):
+	case errors.Is(err, ErrUnavailable), errors.Is(err, ErrCorrupt):
 		return fmt.Errorf("%s %s: %w", op, service, err)
 	case errors.Is(err, context.DeadlineExceeded):
 		if derr := diagnose(); derr != nil {
@@ -157,6 +158,20 @@ func (k OS) try(ctx context.Context, op, service, user string, f func(context.Co
 		return ctx.Err()
 	}
 }
+
+// Foreign counts the items under service, one of feedkey's names, that
+// another program wrote: they lack feedkey's marker and are never served.
+// Where the store cannot tell writers apart it reports none.
+func (k OS) Foreign(ctx context.Context, service string) (n int, err error) {
+	err = k.do(ctx, opRead, service, "", func(ctx context.Context) (err error) {
+		n, err = foreign(ctx, service)
+		return err
+	})
+	return n, err
+}
+
+// owned reports whether service is one of feedkey's own names.
+func owned(service string) bool { return strings.HasPrefix(service, ServicePrefix) }
 
 // Find returns the user and secret of the first entry of service, whatever
 // its user, as Python keyring's get_credential does. Where the OS store

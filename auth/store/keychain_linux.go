@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 
@@ -51,8 +52,109 @@ func preflight(ctx context.Context, op, service, user string) error {
 // aborts on an assertion when many clients read object properties at once,
 // which is what 50 parallel helpers do.
 func get(ctx context.Context, service, user string) (string, error) {
-	_, secret, err := lookup(ctx, map[string]string{"service": service, "username": user}, false)
+	_, secret, err := lookup(ctx, attributes(service, user), false)
 	return secret, err
+}
+
+// markerAttr is an attribute only feedkey writes, on the items under its own
+// service names. Python keyring and secret-tool write "service" and
+// "username" (Python keyring adds "application"), so an item they leave
+// under a feedkey name never carries it, and a lookup that requires it
+// never serves such an item (SPEC §8). Secret Service matches a search on a
+// subset of the attributes, so other readers still find feedkey's items.
+const markerAttr, markerValue = "feedkey", "record"
+
+// attributes are what an item of service and user carries: go-keyring's
+// and Python keyring's pair, plus the marker on feedkey's own items.
+func attributes(service, user string) map[string]string {
+	a := map[string]string{"service": service, "username": user}
+	if owned(service) {
+		a[markerAttr] = markerValue
+	}
+	return a
+}
+
+// set writes an item. feedkey's own items are written with the marker;
+// go-keyring cannot add an attribute, so they are created here the way it
+// creates items (same collection, label and unlock), replacing the marked
+// item of the same name.
+func set(service, user, secret string) error {
+	if !owned(service) {
+		return keyring.Set(service, user, secret)
+	}
+	svc, err := ss.NewSecretService()
+	if err != nil {
+		return err
+	}
+	session, err := svc.OpenSession()
+	if err != nil {
+		return err
+	}
+	defer svc.Close(session)
+	collection := svc.GetLoginCollection()
+	if err := svc.Unlock(collection.Path()); err != nil {
+		return err
+	}
+	return svc.CreateItem(collection, fmt.Sprintf("Password for '%s' on '%s'", user, service),
+		attributes(service, user), ss.NewSecret(session.Path(), secret))
+}
+
+// del removes the item of service and user; for feedkey's own items, the
+// marked one (and any unmarked imposter beside it).
+func del(service, user string) error {
+	if !owned(service) {
+		return keyring.Delete(service, user)
+	}
+	svc, err := ss.NewSecretService()
+	if err != nil {
+		return err
+	}
+	items, err := svc.SearchItems(svc.GetLoginCollection(), map[string]string{"service": service, "username": user})
+	if err != nil {
+		return err
+	}
+	if len(items) == 0 {
+		return keyring.ErrNotFound
+	}
+	for _, item := range items {
+		if err := svc.Delete(item); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// foreignOr tells why a marked item was not found: another program's item
+// sits under the name (it is never served), or there is none.
+func foreignOr(ctx context.Context, service dbus.BusObject, attrs map[string]string) error {
+	var unlocked, locked []dbus.ObjectPath
+	err := service.CallWithContext(ctx, "org.freedesktop.Secret.Service.SearchItems", 0,
+		map[string]string{"service": attrs["service"], "username": attrs["username"]}).Store(&unlocked, &locked)
+	if err != nil || len(unlocked)+len(locked) == 0 {
+		return keyring.ErrNotFound
+	}
+	return fmt.Errorf("its %q item was written by another program, so feedkey never serves it: %w (store the credential again with feedkey, or remove it with `feedkey logout`)",
+		attrs["username"], ErrCorrupt)
+}
+
+// foreign counts the items under service that lack feedkey's marker: left
+// by another program, they are never served.
+func foreign(ctx context.Context, service string) (int, error) {
+	conn, err := dbus.SessionBus()
+	if err != nil {
+		return 0, err
+	}
+	var all, marked, locked []dbus.ObjectPath
+	obj := conn.Object(secretsName, "/org/freedesktop/secrets")
+	if err := obj.CallWithContext(ctx, "org.freedesktop.Secret.Service.SearchItems", 0, map[string]string{"service": service}).Store(&all, &locked); err != nil {
+		return 0, fmt.Errorf("%w: %w", ErrUnavailable, explain(err))
+	}
+	all = append(all, locked...)
+	locked = nil
+	if err := obj.CallWithContext(ctx, "org.freedesktop.Secret.Service.SearchItems", 0, map[string]string{"service": service, markerAttr: markerValue}).Store(&marked, &locked); err != nil {
+		return 0, fmt.Errorf("%w: %w", ErrUnavailable, explain(err))
+	}
+	return len(all) - len(marked) - len(locked), nil
 }
 
 // find is get without a user name; it also returns the user name attribute.
@@ -71,10 +173,28 @@ func lookup(ctx context.Context, attrs map[string]string, wantUser bool) (user, 
 		return "", "", fmt.Errorf("%w: %w", ErrUnavailable, explain(err))
 	}
 	switch {
+	case len(unlocked) == 0 && len(locked) == 0 && owned(attrs["service"]):
+		return "", "", foreignOr(ctx, service, attrs)
 	case len(unlocked) == 0 && len(locked) == 0:
 		return "", "", keyring.ErrNotFound
 	case len(unlocked) == 0 && (wantUser || !interactive()):
 		return "", "", lockedError()
+	case len(unlocked) == 0 && owned(attrs["service"]):
+		// Someone can answer the unlock prompt; then search again, with
+		// the marker (go-keyring's Get would take any item).
+		svc, err := ss.NewSecretService()
+		if err != nil {
+			return "", "", err
+		}
+		if err := svc.Unlock(svc.GetLoginCollection().Path()); err != nil {
+			return "", "", err
+		}
+		if err := service.CallWithContext(ctx, "org.freedesktop.Secret.Service.SearchItems", 0, attrs).Store(&unlocked, &locked); err != nil {
+			return "", "", fmt.Errorf("%w: %w", ErrUnavailable, explain(err))
+		}
+		if len(unlocked) == 0 {
+			return "", "", lockedError()
+		}
 	case len(unlocked) == 0:
 		// Someone can answer the unlock prompt that go-keyring raises.
 		s, err := keyring.Get(attrs["service"], attrs["username"])
@@ -235,6 +355,9 @@ func explain(err error) error {
 // with secret. Secret Service keeps other writers' items beside ours when
 // their attribute sets differ (Python keyring adds "application"), and
 // go-keyring then reads whichever comes first (SPEC §2.3).
+//
+// Under feedkey's own names, the items of other writers (no marker) are
+// removed outright.
 func dedupe(service, user, secret string) error {
 	svc, err := ss.NewSecretService()
 	if err != nil {
@@ -243,6 +366,22 @@ func dedupe(service, user, secret string) error {
 	items, err := svc.SearchItems(svc.GetLoginCollection(), map[string]string{"service": service, "username": user})
 	if err != nil || len(items) < 2 {
 		return err
+	}
+	if owned(service) {
+		marked, err := svc.SearchItems(svc.GetLoginCollection(), attributes(service, user))
+		if err != nil {
+			return err
+		}
+		for _, item := range items {
+			if !slices.Contains(marked, item) {
+				if err := svc.Delete(item); err != nil {
+					return err
+				}
+			}
+		}
+		if items = marked; len(items) < 2 {
+			return nil
+		}
 	}
 	session, err := svc.OpenSession()
 	if err != nil {

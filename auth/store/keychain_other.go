@@ -24,5 +24,17 @@ func get(_ context.Context, service, user string) (string, error) {
 
 func find(context.Context, string) (string, string, error) { return "", "", keyring.ErrNotFound }
 
+// set and del go straight to go-keyring: Keychain and Credential Manager key
+// an entry by its name alone, so another writer replaces feedkey's entry
+// rather than sitting beside it, and the record check in Load is what
+// refuses a value that is not feedkey's.
+func set(service, user, secret string) error { return keyring.Set(service, user, secret) }
+
+func del(service, user string) error { return keyring.Delete(service, user) }
+
+// foreign finds nothing where entries have no attributes to tell writers
+// apart.
+func foreign(context.Context, string) (int, error) { return 0, nil }
+
 // dedupe has nothing to do where the store keys entries by name alone.
 func dedupe(string, string, string) error { return nil }

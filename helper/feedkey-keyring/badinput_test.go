@@ -89,6 +89,32 @@ func TestForeignKeychainRecord(t *testing.T) {
 		t.Errorf("items left after logout: %v", items)
 	}
 	oneLine(t, w.helper("", "get", "https://foreign.example/simple/", "u"), 1, "no credential stored for feed foreign-example", "")
+
+	// An item written the way Python keyring writes, for a feed never
+	// signed in, is never served: only feedkey's marked records are.
+	w.addToken("https://never.example/simple/", "unused")
+	if r := w.feedkey("", "logout", "never-example"); r.Code != 0 {
+		t.Fatalf("logout: %s", r.Stderr)
+	}
+	record := `{"v":1,"kind":"token","gen":1,"chunks":0,"secret":"planted"}`
+	if r := w.python(record+"\n", "set", "feedkey:token-never-example", "credential"); r.Code != 0 {
+		t.Fatalf("python keyring set: %s", r.Stderr)
+	}
+	oneLine(t, w.helper("", "get", "https://never.example/simple/", "u"), 1, "written by another program", "planted")
+	oneLine(t, w.feedkey("", "token", "https://never.example/simple/"), 1, "written by another program", "planted")
+	// Beside a real record, the planted item loses.
+	w.addToken("https://never.example/simple/", "real")
+	if r := w.python(record+"\n", "set", "feedkey:token-never-example", "credential"); r.Code != 0 {
+		t.Fatalf("python keyring set: %s", r.Stderr)
+	}
+	for range 5 {
+		if r := w.helper("", "get", "https://never.example/simple/", "u"); r.Code != 0 || r.Stdout != "real\n" {
+			t.Fatalf("with a planted item beside the record: %d %q %q", r.Code, r.Stdout, r.Stderr)
+		}
+	}
+	if r := w.feedkey("", "doctor"); !strings.Contains(r.Stdout+r.Stderr, "feedkey:token-never-example") {
+		t.Errorf("doctor does not report the planted item: %s%s", r.Stdout, r.Stderr)
+	}
 }
 
 func TestEmptyTokenOnStdin(t *testing.T) {
