@@ -17,6 +17,7 @@ package control
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 )
@@ -62,6 +63,23 @@ var (
 	// ErrRunning: Listen found another live tray answering on the socket.
 	ErrRunning = errors.New("feedkey tray is already running")
 )
+
+// UnsafeDirError means the socket directory is not this user's alone: another
+// user created it first (the shared temporary directory is the fallback
+// when XDG_RUNTIME_DIR is unset), or it is open to others. Nothing there can
+// be trusted to be the tray, so the client treats it as no tray: it wraps
+// [ErrNoServer].
+type UnsafeDirError struct {
+	Dir    string
+	Reason string // e.g. "belongs to uid 1001"
+}
+
+func (e *UnsafeDirError) Error() string {
+	return fmt.Sprintf("the tray's socket directory %s %s, so no tray can be trusted there; set XDG_RUNTIME_DIR to a directory of your own (mode 0700)", e.Dir, e.Reason)
+}
+
+// Unwrap makes errors.Is(err, ErrNoServer) true.
+func (e *UnsafeDirError) Unwrap() error { return ErrNoServer }
 
 // Error is a failure answered by the tray.
 type Error struct {

@@ -31,11 +31,8 @@ func prepareDir(dir string) error {
 	if err != nil {
 		return fmt.Errorf("checking socket directory: %w", err)
 	}
-	if !fi.IsDir() {
-		return fmt.Errorf("socket directory %s is not a directory (a symlink?): remove it", dir)
-	}
-	if st, ok := fi.Sys().(*syscall.Stat_t); ok && int(st.Uid) != os.Getuid() {
-		return fmt.Errorf("socket directory %s belongs to uid %d, not to us: remove it", dir, st.Uid)
+	if err := safeDir(dir, fi, false); err != nil {
+		return err
 	}
 	if fi.Mode().Perm() != 0o700 {
 		if err := os.Chmod(dir, 0o700); err != nil {
@@ -65,9 +62,21 @@ func checkDir(dir string) error {
 	if err != nil {
 		return err
 	}
+	return safeDir(dir, fi, true)
+}
+
+// safeDir checks that dir is a real directory owned by us and, if closed,
+// that nobody else can enter it. It never advises removing the directory:
+// it may be another user's.
+func safeDir(dir string, fi fs.FileInfo, closed bool) error {
 	st, ok := fi.Sys().(*syscall.Stat_t)
-	if !fi.IsDir() || (ok && int(st.Uid) != os.Getuid()) || fi.Mode().Perm()&0o077 != 0 {
-		return fmt.Errorf("refusing the tray socket in %s: the directory is not ours alone (remove it)", dir)
+	switch {
+	case !fi.IsDir():
+		return &UnsafeDirError{Dir: dir, Reason: "is not a directory (a symlink?)"}
+	case ok && int(st.Uid) != os.Getuid():
+		return &UnsafeDirError{Dir: dir, Reason: fmt.Sprintf("belongs to uid %d, not to you", st.Uid)}
+	case closed && fi.Mode().Perm()&0o077 != 0:
+		return &UnsafeDirError{Dir: dir, Reason: fmt.Sprintf("is open to other users (mode %04o)", fi.Mode().Perm())}
 	}
 	return nil
 }

@@ -3,7 +3,9 @@
 package main_test
 
 import (
+	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -231,5 +233,42 @@ func lock(t *testing.T, s *testbus.Session) {
 		[]dbus.ObjectPath{"/org/freedesktop/secrets/collection/login"}).Store(&locked, &prompt)
 	if err != nil || len(locked) != 1 {
 		t.Fatalf("Lock = %v, %v", locked, err)
+	}
+}
+
+// TestSquattedSocketDir: with no XDG_RUNTIME_DIR the tray's socket lives in
+// the shared temporary directory, where another user may have created
+// feedkey-<uid> first. The helper must not trust it, and must go on serving
+// plain keyring entries with one warning that does not advise removing
+// someone else's directory.
+func TestSquattedSocketDir(t *testing.T) {
+	if os.Getuid() != 0 {
+		t.Skip("needs root to create a directory owned by another user")
+	}
+	w := newWorld(t, session)
+	tmp := t.TempDir()
+	os.Chmod(tmp, 0o755)
+	squat := filepath.Join(tmp, fmt.Sprintf("feedkey-%d", os.Getuid()))
+	if err := os.Mkdir(squat, 0o777); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chown(squat, 65534, 65534); err != nil {
+		t.Fatal(err)
+	}
+	// A person may be present: the helper asks the tray about https services.
+	w.env = append(w.env, "TMPDIR="+tmp, "XDG_RUNTIME_DIR=", "CI=", "FEEDKEY_NONINTERACTIVE=")
+	const svc = "https://plain.example/simple/"
+	if r := w.helper("plain-secret\n", "set", svc, "u"); r.Code != 0 {
+		t.Fatalf("set = %d %q", r.Code, r.Stderr)
+	}
+	r := w.helper("", "get", svc, "u")
+	if r.Code != 0 || r.Stdout != "plain-secret\n" {
+		t.Fatalf("get = %d %q %q", r.Code, r.Stdout, r.Stderr)
+	}
+	if strings.Count(r.Stderr, "\n") != 1 || !strings.Contains(r.Stderr, "warning") || !strings.Contains(r.Stderr, "XDG_RUNTIME_DIR") || strings.Contains(r.Stderr, "remove") {
+		t.Errorf("stderr = %q, want one warning line naming XDG_RUNTIME_DIR", r.Stderr)
+	}
+	if r := w.helper("", "del", svc, "u"); r.Code != 0 {
+		t.Errorf("del = %d %q", r.Code, r.Stderr)
 	}
 }

@@ -218,7 +218,12 @@ func (h *handler) fromTray(ctx context.Context) (string, string, error) {
 		fmt.Fprintf(h.env.Stderr, "feedkey-keyring: waiting up to %d s for you to sign in (see your browser and the feedkey tray)…\n", int(trayWait.Seconds()))
 	})
 	defer slow.Stop()
-	return h.env.Tray(ctx, h.args.Service, trayWait)
+	user, password, err := h.env.Tray(ctx, h.args.Service, trayWait)
+	if ud := (*control.UnsafeDirError)(nil); errors.As(err, &ud) {
+		// Counts as no tray; say why once, and carry on with the store.
+		fmt.Fprintf(h.env.Stderr, "feedkey-keyring: warning: %v\n", ud)
+	}
+	return user, password, err
 }
 
 // emit prints the answer in the requested mode and format, and nothing else,
