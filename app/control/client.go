@@ -46,6 +46,14 @@ func (c *Client) Credential(ctx context.Context, service string, wait time.Durat
 	return a.Username, a.Password, nil
 }
 
+// StartRefresh asks the tray to refresh the credential for service in the
+// background, and returns as soon as the tray has the request. Bound ctx
+// tightly: a tray that does not answer at once should count as none.
+func (c *Client) StartRefresh(ctx context.Context, service string) error {
+	var a answer
+	return c.do(ctx, request{Op: opRefresh, Service: service}, shortOpTimeout, &a)
+}
+
 // Ping asks whether a tray is running and returns its process id.
 func (c *Client) Ping(ctx context.Context) (pid int, err error) {
 	var a answer

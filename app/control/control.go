@@ -10,6 +10,7 @@
 //	{"op":"ping"} → {"ok":true,"pid":1234}
 //	{"op":"show"} → {"ok":true}
 //	{"op":"reload"} → {"ok":true}
+//	{"op":"refresh","service":"https://…"} → {"ok":true}   (answered at once; the refresh runs beside)
 //
 // The helper links this package, so it must stay free of net/http and
 // crypto/tls (see deps_test.go).
@@ -34,6 +35,7 @@ const (
 	opPing       = "ping"
 	opShow       = "show"
 	opReload     = "reload"
+	opRefresh    = "refresh"
 )
 
 // Error codes on the wire, carried by [Error.Code].

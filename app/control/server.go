@@ -43,6 +43,15 @@ type Reloader interface {
 	Reload(ctx context.Context)
 }
 
+// RefreshStarter is implemented by handlers that can refresh a credential in
+// the background when asked: the helper served a token that is still valid
+// but close to expiry, and must not wait for the refresh.
+type RefreshStarter interface {
+	// StartRefresh starts a refresh of the credential for service unless
+	// one is running or a failure backoff is under way, and returns at once.
+	StartRefresh(service string)
+}
+
 // Server serves the control socket. Set the fields, then call [Server.Listen]
 // and [Server.Serve] (Serve listens itself if Listen was not called).
 type Server struct {
@@ -218,6 +227,11 @@ func (s *Server) serveConn(ctx context.Context, conn net.Conn) {
 			sctx, cancel := context.WithTimeout(ctx, shortOpTimeout)
 			r.Reload(sctx)
 			cancel()
+		}
+		a = answer{OK: true}
+	case opRefresh:
+		if r, ok := s.Handler.(RefreshStarter); ok && req.Service != "" {
+			r.StartRefresh(req.Service)
 		}
 		a = answer{OK: true}
 	case opCredential:

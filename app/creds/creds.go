@@ -16,12 +16,20 @@ import (
 	"github.com/feedkey/feedkey/auth/store"
 )
 
-// Manager obtains credentials. Its fields must be set; it is safe for
-// concurrent use if its keychain and providers are.
+// Manager obtains credentials. Its fields must be set, but LockDir; it is
+// safe for concurrent use if its keychain and providers are.
+//
+// One refresh per credential runs on the machine at a time, whichever
+// process asks (the tray, `feedkey token` run by many helpers at once): a
+// refresh takes the credential's lock file, reads the store again, and uses
+// what another process stored meanwhile instead of refreshing again.
 type Manager struct {
 	Keychain    store.Keychain
 	NewProvider func(kind feed.Kind, trust feed.Trust) auth.Provider // nil for kinds without sign-in
 	Now         func() time.Time
+	// LockDir holds the per-credential lock files; empty means feedkey's
+	// directory in the user cache dir. Every process must use the same.
+	LockDir string
 }
 
 // Hint says how a person gets a credential for f.
@@ -45,31 +53,72 @@ func (m *Manager) provider(cfg *config.Config, kind feed.Kind) (auth.Provider, e
 // silent refresh, which it stores. It never prompts; when only a person can
 // help, the error wraps auth.ErrSignInRequired and names the command.
 func (m *Manager) Fresh(ctx context.Context, cfg *config.Config, f feed.Feed, d time.Duration) (store.Credential, error) {
-	c, err := store.New(m.Keychain).Load(ctx, f.CredentialID(cfg.Trust))
+	id := f.CredentialID(cfg.Trust)
+	st := store.New(m.Keychain)
+	c, err := st.Load(ctx, id)
+	if c, done, err := m.stored(f, id, c, err, d); done {
+		return c, err
+	}
+	unlock, err := lockCredential(ctx, m.LockDir, id)
+	if err != nil {
+		return store.Credential{}, err
+	}
+	defer unlock()
+	// Another process may have refreshed it while we waited.
+	c, err = st.Load(ctx, id)
+	if c, done, err := m.stored(f, id, c, err, d); done {
+		return c, err
+	}
+	return m.refresh(ctx, cfg, f, c)
+}
+
+// stored decides whether what the store holds answers Fresh: a credential
+// good for d, or an error no refresh can fix.
+func (m *Manager) stored(f feed.Feed, id string, c store.Credential, err error, d time.Duration) (_ store.Credential, done bool, _ error) {
 	switch {
 	case err == nil && c.Kind != "" && c.Kind != string(f.Kind):
-		return store.Credential{}, fmt.Errorf("keychain item %s holds a %s credential, not %s: run `feedkey logout %s`", store.Service(f.CredentialID(cfg.Trust)), c.Kind, f.Kind, f.ID)
+		return store.Credential{}, true, fmt.Errorf("keychain item %s holds a %s credential, not %s: run `feedkey logout %s`", store.Service(id), c.Kind, f.Kind, f.ID)
 	case err == nil && c.Valid(m.Now(), d):
-		return c, nil
+		return c, true, nil
+	case errors.Is(err, store.ErrDamaged):
+		return store.Credential{}, true, fmt.Errorf("%w: %s", err, Hint(f))
 	case err != nil && !errors.Is(err, store.ErrNotFound):
-		return store.Credential{}, err
+		return store.Credential{}, true, err
 	case f.Kind == feed.Token && err != nil:
-		return store.Credential{}, fmt.Errorf("no credential stored for feed %s: %s", f.ID, Hint(f))
+		return store.Credential{}, true, fmt.Errorf("no credential stored for feed %s: %s", f.ID, Hint(f))
 	case f.Kind == feed.Token:
-		return store.Credential{}, fmt.Errorf("the credential for feed %s has expired: %s", f.ID, Hint(f))
+		return store.Credential{}, true, fmt.Errorf("the credential for feed %s has expired: %s", f.ID, Hint(f))
 	}
-	return m.refresh(ctx, cfg, f, c)
+	return c, false, nil
 }
 
-// Refresh refreshes f's credential now, without prompting.
+// Refresh refreshes f's credential now, without prompting. If another
+// process stored a new credential while this one waited for the lock, that
+// one is the refresh.
 func (m *Manager) Refresh(ctx context.Context, cfg *config.Config, f feed.Feed) (store.Credential, error) {
-	c, err := store.New(m.Keychain).Load(ctx, f.CredentialID(cfg.Trust))
-	if err != nil && !errors.Is(err, store.ErrNotFound) {
+	id := f.CredentialID(cfg.Trust)
+	st := store.New(m.Keychain)
+	before, err := st.Load(ctx, id)
+	if err != nil && !errors.Is(err, store.ErrNotFound) && !errors.Is(err, store.ErrDamaged) {
+		return store.Credential{}, err
+	}
+	unlock, err := lockCredential(ctx, m.LockDir, id)
+	if err != nil {
+		return store.Credential{}, err
+	}
+	defer unlock()
+	c, err := st.Load(ctx, id)
+	switch {
+	case err == nil && c.Secret != before.Secret && c.Valid(m.Now(), time.Minute):
+		return c, nil
+	case err != nil && !errors.Is(err, store.ErrNotFound) && !errors.Is(err, store.ErrDamaged):
 		return store.Credential{}, err
 	}
 	return m.refresh(ctx, cfg, f, c)
 }
 
+// refresh runs the provider's silent refresh and stores the result; the
+// caller holds the credential's lock.
 func (m *Manager) refresh(ctx context.Context, cfg *config.Config, f feed.Feed, old store.Credential) (store.Credential, error) {
 	p, err := m.provider(cfg, f.Kind)
 	if err != nil {
@@ -82,7 +131,13 @@ func (m *Manager) refresh(ctx context.Context, cfg *config.Config, f feed.Feed, 
 	if err != nil {
 		return store.Credential{}, fmt.Errorf("refresh %s: %w", f.ID, err)
 	}
-	return fresh, m.save(ctx, cfg, f, fresh)
+	fresh, err = m.save(ctx, cfg, f, fresh)
+	if err == nil {
+		// Under the lock no other feedkey writer runs: every chunk that is
+		// not the new record's is garbage (killed or losing writers).
+		_, _ = store.New(m.Keychain).Compact(ctx, f.CredentialID(cfg.Trust), 0)
+	}
+	return fresh, err
 }
 
 // Login signs in to f through p and stores the credential.
@@ -95,12 +150,22 @@ func (m *Manager) Login(ctx context.Context, cfg *config.Config, f feed.Feed, p 
 	if err != nil {
 		return store.Credential{}, fmt.Errorf("sign in to %s: %w", f.ID, err)
 	}
-	return c, m.save(ctx, cfg, f, c)
+	return m.save(ctx, cfg, f, c)
 }
 
-func (m *Manager) save(ctx context.Context, cfg *config.Config, f feed.Feed, c store.Credential) error {
-	if err := store.New(m.Keychain).Save(ctx, f.CredentialID(cfg.Trust), c); err != nil {
-		return fmt.Errorf("store the credential of %s: %w", f.ID, err)
+// save stores c, stamped with its issue time and with its expiry at the
+// store's precision (whole seconds), and returns it as stored: the tray
+// compares what it tracks with what the store holds.
+func (m *Manager) save(ctx context.Context, cfg *config.Config, f feed.Feed, c store.Credential) (store.Credential, error) {
+	if c.Issued.IsZero() {
+		c.Issued = m.Now()
 	}
-	return nil
+	c.Issued = c.Issued.UTC().Truncate(time.Second)
+	if !c.Expires.IsZero() {
+		c.Expires = c.Expires.UTC().Truncate(time.Second)
+	}
+	if err := store.New(m.Keychain).Save(ctx, f.CredentialID(cfg.Trust), c); err != nil {
+		return store.Credential{}, fmt.Errorf("store the credential of %s: %w", f.ID, err)
+	}
+	return c, nil
 }

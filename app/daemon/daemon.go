@@ -80,11 +80,14 @@ func Run(ctx context.Context, opts Options) error {
 	if opts.Logf == nil {
 		opts.Logf = func(string, ...any) {}
 	}
+	if opts.Clock == nil {
+		opts.Clock = schedule.Real()
+	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	a := &App{
 		opts:    opts,
-		mgr:     &creds.Manager{Keychain: opts.Keychain, NewProvider: opts.NewProvider, Now: time.Now},
+		mgr:     &creds.Manager{Keychain: opts.Keychain, NewProvider: opts.NewProvider, Now: opts.Clock.Now},
 		views:   make(chan tray.View, 1),
 		quit:    cancel,
 		signins: map[string]*flight{},
@@ -174,11 +177,15 @@ func (a *App) resync(ctx context.Context) {
 		case errors.Is(err, store.ErrNotFound) && tracked:
 			a.sched.Forget(g.id)
 		case err != nil || c.Expires.IsZero():
-		case !tracked || !status.Expires.Equal(c.Expires):
-			a.sched.Track(g.id, time.Time{}, c.Expires)
+		case !tracked || !sameSecond(status.Expires, c.Expires):
+			// The store keeps whole seconds: comparing finer would re-track
+			// (and re-plan) every credential at every resync.
+			a.sched.Track(g.id, c.Issued, c.Expires)
 		}
 	}
 }
+
+func sameSecond(a, b time.Time) bool { return a.Truncate(time.Second).Equal(b.Truncate(time.Second)) }
 
 // Reload implements control.Reloader: the CLI changed the config or the
 // keychain.
@@ -261,7 +268,7 @@ func (a *App) signIn(ctx context.Context, cfg *config.Config, f feed.Feed) (stor
 			a.notice = ""
 			a.mu.Unlock()
 			if fl.err == nil && !fl.cred.Expires.IsZero() {
-				a.sched.Track(id, time.Now(), fl.cred.Expires)
+				a.sched.Track(id, fl.cred.Issued, fl.cred.Expires)
 			}
 			if fl.err != nil {
 				a.notify(sctx, "Sign-in failed", fmt.Sprintf("%s: %v", f.ID, fl.err))

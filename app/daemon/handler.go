@@ -10,8 +10,10 @@ import (
 
 	"github.com/feedkey/feedkey/app/config"
 	"github.com/feedkey/feedkey/app/control"
+	"github.com/feedkey/feedkey/app/schedule"
 	"github.com/feedkey/feedkey/auth"
 	"github.com/feedkey/feedkey/auth/feed"
+	"github.com/feedkey/feedkey/auth/store"
 )
 
 // minValidity is what the tray hands out at least (SPEC §10).
@@ -37,7 +39,7 @@ func (a *App) Credential(ctx context.Context, service string) (string, string, e
 	} else if err != nil {
 		return "", "", err
 	}
-	c, err := a.mgr.Fresh(ctx, cfg, f, minValidity)
+	c, err := a.fresh(ctx, cfg, f)
 	if errors.Is(err, auth.ErrSignInRequired) && f.Kind != feed.Token {
 		c, err = a.signIn(ctx, cfg, f)
 	}
@@ -52,6 +54,53 @@ func (a *App) Credential(ctx context.Context, service string) (string, string, e
 		user = f.DefaultUsername()
 	}
 	return user, c.Secret, nil
+}
+
+// fresh returns f's credential good for minValidity: the stored one, or the
+// result of the scheduler's refresh, so that a request from the helper and
+// the proactive loop share one refresh (one in flight per credential).
+func (a *App) fresh(ctx context.Context, cfg *config.Config, f feed.Feed) (store.Credential, error) {
+	id := f.CredentialID(cfg.Trust)
+	if _, tracked := a.sched.Status(id); tracked && f.Kind != feed.Token {
+		c, err := store.New(a.opts.Keychain).Load(ctx, id)
+		if err == nil && c.Valid(a.mgr.Now(), minValidity) {
+			return c, nil
+		}
+		if err := a.sched.RefreshNow(ctx, id); err != nil {
+			return store.Credential{}, err
+		}
+	}
+	// Stored by the refresh above, or untracked: the manager's lock keeps
+	// this to one refresh on the machine.
+	return a.mgr.Fresh(ctx, cfg, f, minValidity)
+}
+
+// StartRefresh implements control.RefreshStarter: the helper served a token
+// close to expiry and asks for a refresh beside it. A refresh in flight or
+// a failure backoff is left alone: retrying on every helper call would
+// hammer a failing server.
+func (a *App) StartRefresh(service string) {
+	cfg, err := a.config()
+	if err != nil {
+		return
+	}
+	f, err := cfg.Resolve(service)
+	if err != nil || f.Kind == feed.Token {
+		return
+	}
+	id := f.CredentialID(cfg.Trust)
+	s, tracked := a.sched.Status(id)
+	switch {
+	case !tracked, s.State == schedule.Refreshing:
+		return
+	case (s.State == schedule.Failing || s.State == schedule.Expired) && (s.NextAttempt.IsZero() || s.NextAttempt.After(a.mgr.Now())):
+		return
+	}
+	go func() {
+		if err := a.sched.RefreshNow(context.Background(), id); err != nil {
+			a.opts.Logf("refresh %s: %v", id, err)
+		}
+	}()
 }
 
 // Show implements control.Handler: a second start asks us to announce

@@ -170,6 +170,16 @@ func (k OS) Foreign(ctx context.Context, service string) (n int, err error) {
 	return n, err
 }
 
+// Accounts implements [Lister] where the OS store can search (Secret
+// Service); elsewhere it returns an error wrapping errors.ErrUnsupported.
+func (k OS) Accounts(ctx context.Context, service string) (accounts []string, err error) {
+	err = k.do(ctx, opRead, service, "", func(ctx context.Context) (err error) {
+		accounts, err = list(ctx, service)
+		return err
+	})
+	return accounts, err
+}
+
 // owned reports whether service is one of feedkey's own names.
 func owned(service string) bool { return strings.HasPrefix(service, ServicePrefix) }
 

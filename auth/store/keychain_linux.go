@@ -124,6 +124,36 @@ func del(service, user string) error {
 	return nil
 }
 
+// list returns the username attribute of every item of service. It reads
+// item properties, which the hot path avoids (see get): it runs only when a
+// credential is written and in `feedkey doctor`.
+func list(ctx context.Context, service string) ([]string, error) {
+	conn, err := dbus.SessionBus()
+	if err != nil {
+		return nil, err
+	}
+	var unlocked, locked []dbus.ObjectPath
+	if err := conn.Object(secretsName, "/org/freedesktop/secrets").CallWithContext(ctx,
+		"org.freedesktop.Secret.Service.SearchItems", 0, map[string]string{"service": service}).Store(&unlocked, &locked); err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrUnavailable, explain(err))
+	}
+	var accounts []string
+	for _, item := range append(unlocked, locked...) {
+		var v dbus.Variant
+		if err := conn.Object(secretsName, item).CallWithContext(ctx, "org.freedesktop.DBus.Properties.Get", 0,
+			"org.freedesktop.Secret.Item", "Attributes").Store(&v); err != nil {
+			if vanished(err) {
+				continue
+			}
+			return nil, err
+		}
+		if a, ok := v.Value().(map[string]string); ok {
+			accounts = append(accounts, a["username"])
+		}
+	}
+	return accounts, nil
+}
+
 // foreignOr tells why a marked item was not found: another program's item
 // sits under the name (it is never served), or there is none.
 func foreignOr(ctx context.Context, service dbus.BusObject, attrs map[string]string) error {

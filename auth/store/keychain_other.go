@@ -4,6 +4,8 @@ package store
 
 import (
 	"context"
+	"errors"
+	"fmt"
 
 	"github.com/zalando/go-keyring"
 )
@@ -31,6 +33,12 @@ func find(context.Context, string) (string, string, error) { return "", "", keyr
 func set(service, user, secret string) error { return keyring.Set(service, user, secret) }
 
 func del(service, user string) error { return keyring.Delete(service, user) }
+
+// list cannot search by service in Keychain or Credential Manager through
+// go-keyring.
+func list(context.Context, string) ([]string, error) {
+	return nil, fmt.Errorf("listing keychain entries: %w", errors.ErrUnsupported)
+}
 
 // foreign finds nothing where entries have no attributes to tell writers
 // apart.

@@ -43,11 +43,16 @@ const readAttempts = 8
 // version can read.
 var ErrCorrupt = errors.New("not a feedkey credential record")
 
+// ErrDamaged means a chunked record's parts are missing or do not match it:
+// the credential is lost and must be obtained again.
+var ErrDamaged = errors.New("damaged credential record")
+
 // Credential is what feedkey stores for one credential id.
 type Credential struct {
 	Kind     string            // feed kind, as in the config
 	Username string            // user name to present; empty means the feed's default
 	Secret   string            // the password or token handed to clients
+	Issued   time.Time         // when it was obtained; zero: unknown (older records)
 	Expires  time.Time         // zero: does not expire
 	Data     map[string]string // further secret material, such as refresh tokens
 }
@@ -74,6 +79,7 @@ type record struct {
 	V        int               `json:"v"`
 	Kind     string            `json:"kind"`
 	Username string            `json:"username,omitempty"`
+	Issued   string            `json:"issued,omitempty"`  // RFC 3339, UTC
 	Expires  string            `json:"expires,omitempty"` // RFC 3339, UTC
 	Gen      int64             `json:"gen"`
 	Chunks   int               `json:"chunks"`
@@ -112,6 +118,11 @@ func (s *Store) Load(ctx context.Context, id string) (Credential, error) {
 				return Credential{}, fmt.Errorf("%s: bad expiry: %w", svc, ErrCorrupt)
 			}
 		}
+		if rec.Issued != "" {
+			if c.Issued, err = time.Parse(time.RFC3339, rec.Issued); err != nil {
+				return Credential{}, fmt.Errorf("%s: bad issue time: %w", svc, ErrCorrupt)
+			}
+		}
 		if rec.Chunks == 0 {
 			return c, nil
 		}
@@ -121,9 +132,15 @@ func (s *Store) Load(ctx context.Context, id string) (Credential, error) {
 			return c, nil
 		}
 		// A chunk that vanished or does not match the sum means a writer
-		// switched generations under us: read the head again.
+		// switched generations under us: read the head again. If the head
+		// has not moved, the record itself is damaged (a chunk was removed
+		// by hand, or a writer was killed before a crash-safe design
+		// existed).
 		if !errors.Is(err, ErrNotFound) && !errors.Is(err, errSum) {
 			return Credential{}, err
+		}
+		if again, herr := s.head(ctx, svc); herr == nil && again.Gen == rec.Gen {
+			return Credential{}, fmt.Errorf("keychain item %s is damaged (a part of it is missing or altered): %w", svc, ErrDamaged)
 		}
 		lastErr = err
 	}
@@ -185,15 +202,14 @@ func (s *Store) Save(ctx context.Context, id string, c Credential) error {
 		V:        version,
 		Kind:     c.Kind,
 		Username: c.Username,
+		Issued:   rfc3339(c.Issued),
 		// A time-based generation stays unique even when two processes
 		// write at once, so their chunks never mix.
 		Gen:    max(old.Gen+1, time.Now().UnixNano()),
 		Secret: c.Secret,
 		Data:   c.Data,
 	}
-	if !c.Expires.IsZero() {
-		rec.Expires = c.Expires.UTC().Format(time.RFC3339)
-	}
+	rec.Expires = rfc3339(c.Expires)
 	inline, err := json.Marshal(rec)
 	if err != nil {
 		return err
@@ -219,11 +235,100 @@ func (s *Store) Save(ctx context.Context, id string, c Credential) error {
 		return err
 	}
 	// The old generation is unreachable now; a failure here leaves garbage
-	// that the next Delete removes, never a broken credential.
+	// that the next write collects, never a broken credential.
 	for i := range old.Chunks {
 		_ = s.Keychain.Delete(ctx, svc, chunkAccount(old.Gen, i))
 	}
+	_, _ = s.Compact(ctx, id, compactGrace)
 	return nil
+}
+
+// rfc3339 formats t as the record stores times: UTC, whole seconds, "" for
+// zero. Callers that compare times with stored ones truncate to the second.
+func rfc3339(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.UTC().Format(time.RFC3339)
+}
+
+// compactGrace is how old a generation that is not the head's must be before
+// a writer that does not hold the credential's lock removes its chunks: a
+// concurrent writer writes its chunks and switches the head within seconds.
+const compactGrace = 2 * time.Minute
+
+// Lister is implemented by keychains that can list the accounts under a
+// service (Secret Service): what chunk garbage collection needs.
+type Lister interface {
+	Accounts(ctx context.Context, service string) ([]string, error)
+}
+
+// Compact removes the chunks of credential id that belong to no live
+// generation: those of killed writers and of writers that lost a race. A
+// generation other than the head's is removed once it is older than grace;
+// a caller that holds the credential's refresh lock (so no other feedkey
+// writer runs) passes 0. It returns how many items it removed. On a keychain
+// that cannot list accounts it does nothing.
+func (s *Store) Compact(ctx context.Context, id string, grace time.Duration) (int, error) {
+	orphans, err := s.orphans(ctx, id, grace)
+	removed := 0
+	for _, acct := range orphans {
+		if s.Keychain.Delete(ctx, Service(id), acct) == nil {
+			removed++
+		}
+	}
+	return removed, err
+}
+
+// Orphans counts the chunk items of credential id that no live generation
+// uses (for `feedkey doctor`).
+func (s *Store) Orphans(ctx context.Context, id string) (int, error) {
+	orphans, err := s.orphans(ctx, id, 0)
+	return len(orphans), err
+}
+
+func (s *Store) orphans(ctx context.Context, id string, grace time.Duration) ([]string, error) {
+	l, ok := s.Keychain.(Lister)
+	if !ok {
+		return nil, nil
+	}
+	svc := Service(id)
+	accounts, err := l.Accounts(ctx, svc)
+	if err != nil {
+		return nil, err
+	}
+	head, err := s.head(ctx, svc)
+	if err != nil && !errors.Is(err, ErrNotFound) {
+		return nil, err
+	}
+	chunked := err == nil && head.Chunks > 0 // else every chunk is an orphan
+	cutoff := time.Now().Add(-grace).UnixNano()
+	var orphans []string
+	for _, acct := range accounts {
+		gen, ok := chunkGen(acct)
+		if !ok || (chunked && gen == head.Gen) {
+			continue
+		}
+		if grace > 0 && gen > cutoff {
+			continue // perhaps a writer at work
+		}
+		orphans = append(orphans, acct)
+	}
+	return orphans, nil
+}
+
+// chunkGen returns the generation of a chunk account "chunk-<gen>-<i>".
+func chunkGen(acct string) (int64, bool) {
+	rest, ok := strings.CutPrefix(acct, "chunk-")
+	if !ok {
+		return 0, false
+	}
+	g, _, ok := strings.Cut(rest, "-")
+	if !ok {
+		return 0, false
+	}
+	gen, err := strconv.ParseInt(g, 10, 64)
+	return gen, err == nil
 }
 
 // Delete removes credential id and every chunk it has or had.

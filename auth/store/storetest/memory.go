@@ -62,6 +62,22 @@ func (m *Memory) Delete(_ context.Context, service, user string) error {
 	return nil
 }
 
+// Accounts implements [store.Lister].
+func (m *Memory) Accounts(_ context.Context, service string) ([]string, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.Err != nil {
+		return nil, m.Err
+	}
+	var accounts []string
+	for k := range m.entries {
+		if k[0] == service {
+			accounts = append(accounts, k[1])
+		}
+	}
+	return accounts, nil
+}
+
 // DeleteAll implements [store.Keychain].
 func (m *Memory) DeleteAll(_ context.Context, service string) error {
 	m.mu.Lock()

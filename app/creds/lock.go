@@ -1,0 +1,63 @@
+package creds
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+)
+
+// lockPoll is how often a waiter tries a held lock again. Refreshes take
+// hundreds of milliseconds; waiters need not notice the release at once.
+const lockPoll = 20 * time.Millisecond
+
+// lockDir returns where the per-credential lock files live: dir if set,
+// else feedkey's directory in the user cache dir. It is created 0700.
+func lockDir(dir string) (string, error) {
+	if dir == "" {
+		cache, err := os.UserCacheDir()
+		if err != nil {
+			return "", fmt.Errorf("find a directory for lock files: %w", err)
+		}
+		dir = filepath.Join(cache, "feedkey", "locks")
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return "", fmt.Errorf("create the lock directory: %w", err)
+	}
+	return dir, nil
+}
+
+// lockCredential takes the machine-wide lock of credential id, so that one
+// process at a time refreshes it (uv runs many helpers at once, CI many
+// jobs). It waits as long as ctx allows and returns the function that
+// releases it. The OS releases the lock when a holder dies, so a killed
+// refresh never leaves it held.
+func lockCredential(ctx context.Context, dir, id string) (unlock func(), err error) {
+	dir, err = lockDir(dir)
+	if err != nil {
+		return nil, err
+	}
+	f, err := os.OpenFile(filepath.Join(dir, id+".lock"), os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("open the lock of %s: %w", id, err)
+	}
+	for {
+		ok, err := tryLock(f)
+		if err != nil {
+			f.Close()
+			return nil, fmt.Errorf("lock %s: %w", id, err)
+		}
+		if ok {
+			return func() { unlockFile(f); f.Close() }, nil
+		}
+		t := time.NewTimer(lockPoll)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			f.Close()
+			return nil, fmt.Errorf("waiting for another refresh of %s: %w", id, ctx.Err())
+		case <-t.C:
+		}
+	}
+}
