@@ -16,7 +16,13 @@ import (
 )
 
 func runDoctor(ctx context.Context, env *Env, args []string) error {
-	if err := exactArgs("doctor", args); err != nil {
+	fs := newFlagSet("doctor")
+	fix := fs.Bool("fix", false, "remove orphaned keychain items (chunks no record uses)")
+	pos, err := parseFlags(fs, args)
+	if err != nil {
+		return err
+	}
+	if err := exactArgs("doctor", pos); err != nil {
 		return err
 	}
 	ok := true
@@ -38,6 +44,9 @@ func runDoctor(ctx context.Context, env *Env, args []string) error {
 	report(checkKeychain(ctx, env.Keychain), "keychain reachable and unlocked")
 	if cfg != nil {
 		for _, err := range checkRecords(ctx, env.Keychain, cfg) {
+			report(err, "")
+		}
+		for _, err := range checkOrphans(ctx, env, cfg, *fix) {
 			report(err, "")
 		}
 	}
@@ -94,6 +103,36 @@ func checkRecords(ctx context.Context, k store.Keychain, cfg *config.Config) []e
 			errs = append(errs, fmt.Errorf("keychain: check %s: %w", store.Service(id), err))
 		case n > 0:
 			errs = append(errs, fmt.Errorf("keychain: %d item(s) under %s were written by another program; feedkey never serves them: `feedkey logout %s` removes them (then sign in again)", n, store.Service(id), f.ID))
+		}
+	}
+	return errs
+}
+
+// checkOrphans reports, or with fix removes, the chunk items that no record
+// uses: left by refreshes killed mid-write before feedkey collected them.
+func checkOrphans(ctx context.Context, env *Env, cfg *config.Config, fix bool) []error {
+	st := store.New(env.Keychain)
+	var errs []error
+	seen := map[string]bool{}
+	for _, f := range cfg.Feeds {
+		id := f.CredentialID(cfg.Trust)
+		if seen[id] {
+			continue
+		}
+		seen[id] = true
+		n, err := st.Orphans(ctx, id)
+		switch {
+		case err != nil:
+			errs = append(errs, fmt.Errorf("keychain: count the items of %s: %w", store.Service(id), err))
+		case n > 0 && fix:
+			removed, err := st.Compact(ctx, id, time.Minute)
+			if err != nil {
+				errs = append(errs, fmt.Errorf("keychain: remove orphaned items of %s: %w", store.Service(id), err))
+			} else {
+				fmt.Fprintf(env.Out, "fixed removed %d orphaned item(s) of %s\n", removed, store.Service(id))
+			}
+		case n > 0:
+			errs = append(errs, fmt.Errorf("keychain: %d orphaned item(s) under %s (parts of interrupted writes): `feedkey doctor --fix` removes them", n, store.Service(id)))
 		}
 	}
 	return errs

@@ -9,6 +9,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -157,8 +158,32 @@ func (c *Config) Resolve(service string) (feed.Feed, error) {
 	return feed.Resolve(c.Feeds, c.Trust, service)
 }
 
+// MaxSize bounds a config file. Thousands of feeds fit in far less; every
+// helper call parses the file, so a runaway one would slow every pip run.
+const MaxSize = 1 << 20
+
+// ErrTooLarge is wrapped by the error for a config file over MaxSize.
+var ErrTooLarge = fmt.Errorf("config file larger than %d KiB", MaxSize>>10)
+
+// readFile reads a config file of at most MaxSize bytes.
+func readFile(path string) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, MaxSize+1))
+	if err != nil {
+		return nil, err
+	}
+	if len(data) > MaxSize {
+		return nil, fmt.Errorf("%s: %w: is it the right file?", path, ErrTooLarge)
+	}
+	return data, nil
+}
+
 func loadFile(path string) (*Config, error) {
-	data, err := os.ReadFile(path)
+	data, err := readFile(path)
 	if errors.Is(err, os.ErrNotExist) {
 		return &Config{}, nil
 	}
@@ -291,7 +316,7 @@ func isHeader(line string) bool {
 // read returns the user file's bytes and its parsed content (without the
 // system file, which feedkey never edits).
 func read(path string) ([]byte, *Config, error) {
-	data, err := os.ReadFile(path)
+	data, err := readFile(path)
 	if errors.Is(err, os.ErrNotExist) {
 		return nil, &Config{}, nil
 	}

@@ -264,3 +264,17 @@ func TestRemoveFeedKeepsCommentsOfTheNextTable(t *testing.T) {
 		t.Errorf("comment lost:\n%s", data)
 	}
 }
+
+// TestOversizedConfig: a runaway config file is refused with one clear line
+// instead of slowing every helper call down.
+func TestOversizedConfig(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "config.toml")
+	big := strings.Repeat("# padding\n", MaxSize/10+1)
+	if err := os.WriteFile(path, []byte(big), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Load(path); !errors.Is(err, ErrTooLarge) || !strings.Contains(err.Error(), path) {
+		t.Errorf("Load of a %d-byte file = %v, want ErrTooLarge naming the file", len(big), err)
+	}
+}

@@ -37,6 +37,7 @@ type azureWorld struct {
 	t   *testing.T
 	bin testbin.Bin
 	az  *simulator.Azure
+	bus *testbus.Session
 	env []string
 	cfg string
 }
@@ -92,7 +93,8 @@ func newAzureWorld(t *testing.T, setup func(e *simulator.Entra, d *simulator.Dev
 	}
 	// Each world has its own keychain: credentials are per org, and every
 	// world has a contoso.
-	w.env = append(testbus.Start(t, testbus.Options{}).Env(os.Environ()), simtest.PipEnv(caFile)...)
+	w.bus = testbus.Start(t, testbus.Options{})
+	w.env = append(w.bus.Env(os.Environ()), simtest.PipEnv(caFile)...)
 	w.env = append(w.env, "FEEDKEY_CONFIG="+w.cfg, "FEEDKEY_SYSTEM_CONFIG=",
 		"AZURE_DEVOPS_EXT_PAT=", "AZURE_CLIENT_ID=", "AZURE_TENANT_ID=", "AZURE_CLIENT_SECRET=", "AZURE_FEDERATED_TOKEN_FILE=",
 		"KEYRINGS_ARTIFACTS_USE_BEARER_TOKEN=", "AZURE_DEVOPS_PAT_DURATION=", "DISPLAY=",

@@ -294,6 +294,9 @@ func (s *Store) orphans(ctx context.Context, id string, grace time.Duration) ([]
 	}
 	svc := Service(id)
 	accounts, err := l.Accounts(ctx, svc)
+	if errors.Is(err, errors.ErrUnsupported) {
+		return nil, nil
+	}
 	if err != nil {
 		return nil, err
 	}

@@ -5,6 +5,7 @@ package main_test
 import (
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -271,4 +272,45 @@ func TestSquattedSocketDir(t *testing.T) {
 	if r := w.helper("", "del", svc, "u"); r.Code != 0 {
 		t.Errorf("del = %d %q", r.Code, r.Stderr)
 	}
+}
+
+// TestDamagedRecord: a chunked record with a part missing is reported as
+// damaged, with the fix, not as "no credential stored"; an oversized config
+// is refused in one line.
+func TestDamagedRecord(t *testing.T) {
+	w := newWorld(t, session)
+	const url = "https://damaged.example/simple/"
+	w.addToken(url, strings.Repeat("x", 6000))
+	items, err := session.Items("feedkey:token-damaged-example")
+	if err != nil {
+		t.Fatal(err)
+	}
+	removed := false
+	for _, it := range items {
+		if strings.HasPrefix(it["username"], "chunk-") && !removed {
+			out, err := exec.Command("secret-tool", "clear", "service", it["service"], "username", it["username"]).CombinedOutput()
+			if err != nil {
+				t.Fatalf("secret-tool clear: %v %s", err, out)
+			}
+			removed = true
+		}
+	}
+	if !removed {
+		t.Fatalf("the record is not chunked: %v", items)
+	}
+	oneLine(t, w.helper("", "get", url, "__token__"), 1, "is damaged", "xxxx")
+	r := w.feedkey("", "token", url)
+	if r.Code != 1 || !strings.Contains(r.Stderr, "damaged") || !strings.Contains(r.Stderr, "feedkey add") {
+		t.Errorf("token = %d %q", r.Code, r.Stderr)
+	}
+	// Storing it again repairs it.
+	w.addToken(url, "fresh")
+	if r := w.helper("", "get", url, "u"); r.Stdout != "fresh\n" {
+		t.Errorf("after re-add: %q %q", r.Stdout, r.Stderr)
+	}
+
+	if err := os.WriteFile(w.cfg, []byte(strings.Repeat("# padding\n", 110_000)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	oneLine(t, w.helper("", "get", url, "u"), 1, "config file larger than", "")
 }

@@ -17,6 +17,10 @@ import (
 	"github.com/feedkey/feedkey/helper/keyringcli"
 )
 
+// trayAnswer is how long the tray has to answer a ping before it counts as
+// not running.
+const trayAnswer = time.Second
+
 func main() {
 	path, err := config.Path()
 	if err != nil {
@@ -31,7 +35,22 @@ func main() {
 		Keychain:   store.OS{},
 		Refresh:    keyringcli.FeedkeyToken,
 		Tray: func(ctx context.Context, service string, wait time.Duration) (string, string, error) {
-			return (&control.Client{}).Credential(ctx, service, wait)
+			// A tray that does not answer a ping at once (stopped, hung)
+			// counts as none: nobody should wait minutes on it.
+			c := &control.Client{}
+			pctx, cancel := context.WithTimeout(ctx, trayAnswer)
+			_, err := c.Ping(pctx)
+			cancel()
+			if err != nil {
+				return "", "", fmt.Errorf("%w: %w", control.ErrNoServer, err)
+			}
+			return c.Credential(ctx, service, wait)
+		},
+		RefreshBeside: func(ctx context.Context, service string) error {
+			if err := (&control.Client{}).StartRefresh(ctx, service); err == nil {
+				return nil
+			}
+			return keyringcli.StartFeedkeyToken(ctx, service)
 		},
 		// CI and scripted runs never wait for a person (SPEC §6).
 		Interactive: os.Getenv("CI") != "true" && os.Getenv("FEEDKEY_NONINTERACTIVE") != "1",

@@ -50,6 +50,24 @@ func FeedkeyToken(ctx context.Context, service string) (string, string, error) {
 	return out.Username, out.Password, nil
 }
 
+// StartFeedkeyToken starts `feedkey token SERVICE` in the background and
+// returns at once: the stored token was still valid and has been served; the
+// refresh (one per machine, under feedkey's lock) lands in the store for the
+// next caller. The child shares no pipe with the helper, so the tool that
+// runs the helper does not wait for it.
+func StartFeedkeyToken(_ context.Context, service string) error {
+	exe, err := feedkeyPath()
+	if err != nil {
+		return err
+	}
+	cmd := exec.Command(exe, "token", "--json", service)
+	cmd.SysProcAttr = detached()
+	if err := cmd.Start(); err != nil {
+		return fmt.Errorf("start %s token: %w", exe, err)
+	}
+	return cmd.Process.Release()
+}
+
 func feedkeyPath() (string, error) {
 	name := "feedkey"
 	if runtime.GOOS == "windows" {

@@ -38,7 +38,17 @@ type Env struct {
 	Tray func(ctx context.Context, service string, wait time.Duration) (user, password string, err error)
 	// Interactive reports whether a person may be waited for (not CI).
 	Interactive bool
+	// RefreshBeside starts a refresh of service's credential without
+	// waiting for it, after a still-valid but stale token was served: it
+	// asks the tray, else starts `feedkey token` in the background. It
+	// must return within ctx's deadline. Nil means no refresh.
+	RefreshBeside func(ctx context.Context, service string) error
 }
+
+// besideTimeout bounds how long serving a valid token may wait for the tray
+// to take a refresh request: a tray that does not answer at once counts as
+// none.
+const besideTimeout = 300 * time.Millisecond
 
 // trayWait bounds how long the helper waits for a sign-in in the tray.
 const trayWait = 120 * time.Second
@@ -165,11 +175,18 @@ func (h *handler) get(ctx context.Context) error {
 		now = h.env.Now
 	}
 	user := c.Username
+	beside := false
 	switch {
+	case errors.Is(err, store.ErrDamaged):
+		return fmt.Errorf("%w: %s", err, creds.Hint(f))
 	case err != nil && !errors.Is(err, store.ErrNotFound):
 		return err
 	case err == nil && c.Valid(now(), freshValidity), err == nil && f.Kind == feed.Token && c.Valid(now(), minValidity):
+	case err == nil && c.Valid(now(), minValidity):
+		// Never make a valid token wait: serve it, refresh beside it.
+		beside = h.env.RefreshBeside != nil
 	case f.Kind != feed.Token && (h.env.Refresh != nil || h.askTray()):
+		// Missing or expired: only now is waiting worth it.
 		u, secret, rerr := h.renew(ctx)
 		switch {
 		case rerr == nil:
@@ -191,7 +208,15 @@ func (h *handler) get(ctx context.Context) error {
 	if f.Kind == feed.Posit && h.args.HasUsername && h.args.Username != feed.PositUsername {
 		fmt.Fprintf(h.env.Stderr, "feedkey-keyring: warning: Posit Package Manager expects the user name %s, not %q\n", feed.PositUsername, h.args.Username)
 	}
-	return h.emit(user, c.Secret)
+	if err := h.emit(user, c.Secret); err != nil || !beside {
+		return err
+	}
+	bctx, cancel := context.WithTimeout(ctx, besideTimeout)
+	defer cancel()
+	if err := h.env.RefreshBeside(bctx, h.args.Service); err != nil {
+		fmt.Fprintf(h.env.Stderr, "feedkey-keyring: warning: could not start a refresh of feed %s: %v\n", f.ID, err)
+	}
+	return nil
 }
 
 func (h *handler) askTray() bool { return h.env.Tray != nil && h.env.Interactive }
