@@ -173,8 +173,9 @@ func (c *Client) Refresh(ctx context.Context, f feed.Feed, old store.Credential)
 	}
 	cred, err := c.credential(ctx, addr, idToken, true)
 	var e *Error
-	if errors.As(err, &e) && e.Code == "invalid_grant" {
-		// The server no longer takes it (revoked, or expired early).
+	if errors.As(err, &e) && (e.Code == "invalid_grant" || e.Status == http.StatusUnauthorized) {
+		// The server no longer takes it (revoked, expired early, or a
+		// restarted server that forgot it): retrying cannot help.
 		return store.Credential{}, fmt.Errorf("%s: %w: %w", f.ID, err, auth.ErrSignInRequired)
 	}
 	return cred, err

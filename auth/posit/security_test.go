@@ -175,6 +175,31 @@ func TestIdentityTokenFileIsBound(t *testing.T) {
 	}
 }
 
+// TestForgottenIdentityToken: a server that no longer knows the stored
+// identity token (restarted, revoked) means a sign-in, not a refresh to
+// retry.
+func TestForgottenIdentityToken(t *testing.T) {
+	t.Parallel()
+	for _, answer := range []http.HandlerFunc{
+		func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(http.StatusBadRequest)
+			io.WriteString(w, `{"error":"invalid_grant"}`)
+		},
+		func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusUnauthorized) },
+	} {
+		ca := newCA(t)
+		ppm := simtest.NewHostile(t, ca, answer)
+		clk := &clock{}
+		c := &Client{HTTP: client(ca), Now: clk.Now, Getenv: func(string) string { return "" }}
+		f := feed.Feed{ID: "ppm", Kind: feed.Posit, URL: ppm.URL + "/simple/", Address: ppm.URL}
+		old := store.Credential{Data: map[string]string{dataIDToken: "not-a-jwt"}}
+		if _, err := c.Refresh(context.Background(), f, old); !errors.Is(err, auth.ErrSignInRequired) {
+			t.Errorf("Refresh = %v, want sign-in needed", err)
+		}
+	}
+}
+
 func TestSameAddress(t *testing.T) {
 	t.Parallel()
 	for _, c := range []struct {
