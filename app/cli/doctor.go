@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"iter"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -12,6 +13,7 @@ import (
 	"time"
 
 	"github.com/feedkey/feedkey/app/config"
+	"github.com/feedkey/feedkey/auth/feed"
 	"github.com/feedkey/feedkey/auth/store"
 )
 
@@ -82,6 +84,23 @@ type foreignCounter interface {
 	Foreign(ctx context.Context, service string) (int, error)
 }
 
+// credentials yields each credential id of cfg once, with the first feed
+// that uses it.
+func credentials(cfg *config.Config) iter.Seq2[string, feed.Feed] {
+	return func(yield func(string, feed.Feed) bool) {
+		seen := map[string]bool{}
+		for _, f := range cfg.Feeds {
+			id := f.CredentialID(cfg.Trust)
+			if !seen[id] {
+				seen[id] = true
+				if !yield(id, f) {
+					return
+				}
+			}
+		}
+	}
+}
+
 // checkRecords reports, for each credential of cfg, the items another
 // program wrote under its name: they are never served.
 func checkRecords(ctx context.Context, k store.Keychain, cfg *config.Config) []error {
@@ -90,13 +109,7 @@ func checkRecords(ctx context.Context, k store.Keychain, cfg *config.Config) []e
 		return nil
 	}
 	var errs []error
-	seen := map[string]bool{}
-	for _, f := range cfg.Feeds {
-		id := f.CredentialID(cfg.Trust)
-		if seen[id] {
-			continue
-		}
-		seen[id] = true
+	for id, f := range credentials(cfg) {
 		n, err := fc.Foreign(ctx, store.Service(id))
 		switch {
 		case err != nil:
@@ -113,13 +126,7 @@ func checkRecords(ctx context.Context, k store.Keychain, cfg *config.Config) []e
 func checkOrphans(ctx context.Context, env *Env, cfg *config.Config, fix bool) []error {
 	st := store.New(env.Keychain)
 	var errs []error
-	seen := map[string]bool{}
-	for _, f := range cfg.Feeds {
-		id := f.CredentialID(cfg.Trust)
-		if seen[id] {
-			continue
-		}
-		seen[id] = true
+	for id := range credentials(cfg) {
 		n, err := st.Orphans(ctx, id)
 		switch {
 		case err != nil:
