@@ -11,6 +11,8 @@ import (
 	"os"
 	"strings"
 	"time"
+
+	"github.com/feedkey/feedkey/auth/httpclient"
 )
 
 // Token lifetimes (SPEC §4.4).
@@ -144,7 +146,7 @@ func (c *Client) postJSON(ctx context.Context, api, endpoint, entra string, body
 	req.Header.Set("X-TFS-FedAuthRedirect", "Suppress")
 	resp, err := c.http().Do(req)
 	if err != nil {
-		return fmt.Errorf("%s API: %w", api, err)
+		return fmt.Errorf("%s API: %w", api, httpclient.Clean(err))
 	}
 	defer resp.Body.Close()
 	data, err := io.ReadAll(io.LimitReader(resp.Body, maxBody))

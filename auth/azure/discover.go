@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/feedkey/feedkey/auth/feed"
+	"github.com/feedkey/feedkey/auth/httpclient"
 )
 
 // Discovery is what an Azure DevOps feed says about its sign-in in the 401
@@ -58,7 +59,7 @@ func (c *Client) discover(ctx context.Context, f feed.Feed) (Discovery, error) {
 	}
 	resp, err := c.discoveryHTTP().Do(req)
 	if err != nil {
-		return Discovery{}, fmt.Errorf("reach %s: %w", feed.Redact(f.URL), err)
+		return Discovery{}, fmt.Errorf("reach %s: %w", feed.Redact(f.URL), httpclient.Clean(err))
 	}
 	io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
 	resp.Body.Close()

@@ -17,6 +17,8 @@ import (
 	"net/http"
 	"net/url"
 	"time"
+
+	"github.com/feedkey/feedkey/auth/feed"
 )
 
 // DefaultTimeout bounds one exchange, retries included: a server that never
@@ -101,6 +103,17 @@ func ForDiscovery(o Options, allow func(*url.URL) bool) *http.Client {
 		return nil
 	}
 	return c
+}
+
+// Clean returns err with the URL that Go's client puts in a *url.Error
+// redacted: after a redirect it is the server's Location, query and all.
+// Callers pass every client error through it before it reaches a message.
+func Clean(err error) error {
+	var ue *url.Error
+	if !errors.As(err, &ue) {
+		return err
+	}
+	return &url.Error{Op: ue.Op, URL: feed.Redact(ue.URL), Err: ue.Err}
 }
 
 func status(req *http.Request) int {

@@ -10,6 +10,8 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+
+	"github.com/feedkey/feedkey/auth/httpclient"
 )
 
 // maxBody bounds every answer read from a server.
@@ -51,7 +53,7 @@ func (c *Client) postForm(ctx context.Context, addr, endpoint string, form url.V
 	req.Header.Set("Accept", "application/json")
 	resp, err := c.http().Do(req)
 	if err != nil {
-		return fmt.Errorf("%s: %w", endpoint, err)
+		return fmt.Errorf("%s: %w", endpoint, httpclient.Clean(err))
 	}
 	defer resp.Body.Close()
 	body, err := io.ReadAll(io.LimitReader(resp.Body, maxBody))
