@@ -38,7 +38,7 @@ echo "== tests"
 dbus-run-session -- go test -count=1 ./...
 
 echo "== race detector (in-process packages)"
-dbus-run-session -- go test -count=1 -race ./auth/... ./app/cli ./app/config ./app/control ./app/creds ./app/daemon ./app/page ./app/schedule ./helper/keyringcli ./simulator
+dbus-run-session -- go test -count=1 -race ./auth/... ./app/cli ./config ./control ./app/creds ./app/daemon ./app/page ./app/schedule ./helper/keyringcli ./simulator
 
 echo "== fuzz (briefly)"
 go test -run='^$' -fuzz=FuzzResolve -fuzztime="${FUZZTIME:-15s}" ./auth/feed

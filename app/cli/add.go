@@ -8,9 +8,9 @@ import (
 	"net/url"
 	"strings"
 
-	"github.com/feedkey/feedkey/app/config"
 	"github.com/feedkey/feedkey/auth/feed"
 	"github.com/feedkey/feedkey/auth/store"
+	"github.com/feedkey/feedkey/config"
 )
 
 // maxToken bounds what add reads from stdin; real tokens are far smaller.

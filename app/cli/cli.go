@@ -13,14 +13,14 @@ import (
 	"strings"
 	"time"
 
-	"github.com/feedkey/feedkey/app/config"
-	"github.com/feedkey/feedkey/app/control"
 	"github.com/feedkey/feedkey/app/creds"
 	"github.com/feedkey/feedkey/auth"
 	"github.com/feedkey/feedkey/auth/azure"
 	"github.com/feedkey/feedkey/auth/feed"
 	"github.com/feedkey/feedkey/auth/posit"
 	"github.com/feedkey/feedkey/auth/store"
+	"github.com/feedkey/feedkey/config"
+	"github.com/feedkey/feedkey/control"
 )
 
 // Env holds what a command touches outside its arguments. [System] returns

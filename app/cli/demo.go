@@ -9,9 +9,9 @@ import (
 	"path/filepath"
 	"strings"
 
-	"github.com/feedkey/feedkey/app/config"
 	"github.com/feedkey/feedkey/auth/feed"
 	"github.com/feedkey/feedkey/auth/store"
+	"github.com/feedkey/feedkey/config"
 	"github.com/feedkey/feedkey/simulator"
 	"github.com/feedkey/feedkey/tray"
 )

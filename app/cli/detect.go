@@ -9,9 +9,9 @@ import (
 	"strings"
 	"time"
 
-	"github.com/feedkey/feedkey/app/config"
 	"github.com/feedkey/feedkey/auth/feed"
 	"github.com/feedkey/feedkey/auth/posit"
+	"github.com/feedkey/feedkey/config"
 )
 
 // detect tells the kind of the feed at u (SPEC §2.1): from the host, from

@@ -12,9 +12,9 @@ import (
 	"strings"
 	"time"
 
-	"github.com/feedkey/feedkey/app/config"
 	"github.com/feedkey/feedkey/auth/feed"
 	"github.com/feedkey/feedkey/auth/store"
+	"github.com/feedkey/feedkey/config"
 )
 
 func runDoctor(ctx context.Context, env *Env, args []string) error {

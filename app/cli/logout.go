@@ -5,9 +5,9 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/feedkey/feedkey/app/config"
 	"github.com/feedkey/feedkey/auth/feed"
 	"github.com/feedkey/feedkey/auth/store"
+	"github.com/feedkey/feedkey/config"
 )
 
 func runLogout(ctx context.Context, env *Env, args []string) error {

@@ -4,8 +4,8 @@ import (
 	"context"
 	"fmt"
 
-	"github.com/feedkey/feedkey/app/config"
 	"github.com/feedkey/feedkey/auth/feed"
+	"github.com/feedkey/feedkey/config"
 )
 
 func runRefresh(ctx context.Context, env *Env, args []string) error {

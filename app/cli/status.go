@@ -8,8 +8,8 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/feedkey/feedkey/app/config"
 	"github.com/feedkey/feedkey/auth/store"
+	"github.com/feedkey/feedkey/config"
 )
 
 // feedStatus is one feed in `feedkey status --json`. Its fields are a stable
@@ -55,10 +55,7 @@ func runStatus(ctx context.Context, env *Env, args []string) error {
 		case err != nil:
 			s.State, s.Error = "error", oneLine(err.Error())
 		default:
-			s.Username = c.Username
-			if s.Username == "" {
-				s.Username = f.DefaultUsername()
-			}
+			s.Username = f.User(c.Username)
 			s.State = "valid"
 			if !c.Expires.IsZero() {
 				exp := c.Expires.UTC()

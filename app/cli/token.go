@@ -4,14 +4,11 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"time"
 
-	"github.com/feedkey/feedkey/app/config"
 	"github.com/feedkey/feedkey/auth/feed"
+	"github.com/feedkey/feedkey/auth/store"
+	"github.com/feedkey/feedkey/config"
 )
-
-// tokenValidity is how long a printed credential must still be good for.
-const tokenValidity = 5 * time.Minute
 
 func runToken(ctx context.Context, env *Env, args []string) error {
 	fs := newFlagSet("token")
@@ -31,14 +28,11 @@ func runToken(ctx context.Context, env *Env, args []string) error {
 	if err != nil {
 		return fmt.Errorf("%s: %w", feed.Redact(pos[0]), err)
 	}
-	c, err := env.creds().Fresh(ctx, cfg, f, tokenValidity)
+	c, err := env.creds().Fresh(ctx, cfg, f, store.FreshFor)
 	if err != nil {
 		return err
 	}
-	user := c.Username
-	if user == "" {
-		user = f.DefaultUsername()
-	}
+	user := f.User(c.Username)
 	if *asJSON {
 		out := struct {
 			Username string `json:"username"`

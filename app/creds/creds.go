@@ -10,10 +10,10 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/feedkey/feedkey/app/config"
 	"github.com/feedkey/feedkey/auth"
 	"github.com/feedkey/feedkey/auth/feed"
 	"github.com/feedkey/feedkey/auth/store"
+	"github.com/feedkey/feedkey/config"
 )
 
 // Manager obtains credentials. Its fields must be set, but LockDir; it is
@@ -32,14 +32,6 @@ type Manager struct {
 	LockDir string
 }
 
-// Hint says how a person gets a credential for f.
-func Hint(f feed.Feed) string {
-	if f.Kind == feed.Token {
-		return fmt.Sprintf("store one with `feedkey add %s --kind token`", f.URL)
-	}
-	return fmt.Sprintf("run `feedkey login %s`", f.ID)
-}
-
 func (m *Manager) provider(cfg *config.Config, kind feed.Kind) (auth.Provider, error) {
 	if m.NewProvider != nil {
 		if p := m.NewProvider(kind, cfg.Trust); p != nil {
@@ -55,7 +47,7 @@ func (m *Manager) provider(cfg *config.Config, kind feed.Kind) (auth.Provider, e
 func (m *Manager) Fresh(ctx context.Context, cfg *config.Config, f feed.Feed, d time.Duration) (store.Credential, error) {
 	id := f.CredentialID(cfg.Trust)
 	st := store.New(m.Keychain)
-	c, err := st.Load(ctx, id)
+	c, err := st.LoadKind(ctx, id, string(f.Kind))
 	if c, done, err := m.stored(f, id, c, err, d); done {
 		return c, err
 	}
@@ -65,7 +57,7 @@ func (m *Manager) Fresh(ctx context.Context, cfg *config.Config, f feed.Feed, d 
 	}
 	defer unlock()
 	// Another process may have refreshed it while we waited.
-	c, err = st.Load(ctx, id)
+	c, err = st.LoadKind(ctx, id, string(f.Kind))
 	if c, done, err := m.stored(f, id, c, err, d); done {
 		return c, err
 	}
@@ -76,18 +68,16 @@ func (m *Manager) Fresh(ctx context.Context, cfg *config.Config, f feed.Feed, d 
 // good for d, or an error no refresh can fix.
 func (m *Manager) stored(f feed.Feed, id string, c store.Credential, err error, d time.Duration) (_ store.Credential, done bool, _ error) {
 	switch {
-	case err == nil && c.Kind != "" && c.Kind != string(f.Kind):
-		return store.Credential{}, true, fmt.Errorf("keychain item %s holds a %s credential, not %s: run `feedkey logout %s`", store.Service(id), c.Kind, f.Kind, f.ID)
 	case err == nil && c.Valid(m.Now(), d):
 		return c, true, nil
 	case errors.Is(err, store.ErrDamaged):
-		return store.Credential{}, true, fmt.Errorf("%w: %s", err, Hint(f))
+		return store.Credential{}, true, fmt.Errorf("%w: %s", err, f.Hint())
 	case err != nil && !errors.Is(err, store.ErrNotFound):
 		return store.Credential{}, true, err
 	case f.Kind == feed.Token && err != nil:
-		return store.Credential{}, true, fmt.Errorf("no credential stored for feed %s: %s", f.ID, Hint(f))
+		return store.Credential{}, true, fmt.Errorf("no credential stored for feed %s: %s", f.ID, f.Hint())
 	case f.Kind == feed.Token:
-		return store.Credential{}, true, fmt.Errorf("the credential for feed %s has expired: %s", f.ID, Hint(f))
+		return store.Credential{}, true, fmt.Errorf("the credential for feed %s has expired: %s", f.ID, f.Hint())
 	}
 	return c, false, nil
 }
@@ -126,7 +116,7 @@ func (m *Manager) refresh(ctx context.Context, cfg *config.Config, f feed.Feed, 
 	}
 	fresh, err := p.Refresh(ctx, f, old)
 	if errors.Is(err, auth.ErrSignInRequired) {
-		return store.Credential{}, fmt.Errorf("%w for feed %s: %s", auth.ErrSignInRequired, f.ID, Hint(f))
+		return store.Credential{}, fmt.Errorf("%w for feed %s: %s", auth.ErrSignInRequired, f.ID, f.Hint())
 	}
 	if err != nil {
 		return store.Credential{}, fmt.Errorf("refresh %s: %w", f.ID, err)

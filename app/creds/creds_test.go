@@ -10,11 +10,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/feedkey/feedkey/app/config"
 	"github.com/feedkey/feedkey/auth"
 	"github.com/feedkey/feedkey/auth/feed"
 	"github.com/feedkey/feedkey/auth/store"
 	"github.com/feedkey/feedkey/auth/store/storetest"
+	"github.com/feedkey/feedkey/config"
 )
 
 type countingProvider struct {

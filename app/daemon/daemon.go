@@ -12,8 +12,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/feedkey/feedkey/app/config"
-	"github.com/feedkey/feedkey/app/control"
 	"github.com/feedkey/feedkey/app/creds"
 	"github.com/feedkey/feedkey/app/page"
 	"github.com/feedkey/feedkey/app/schedule"
@@ -22,6 +20,8 @@ import (
 	"github.com/feedkey/feedkey/auth/feed"
 	"github.com/feedkey/feedkey/auth/store"
 	"github.com/feedkey/feedkey/auth/untrusted"
+	"github.com/feedkey/feedkey/config"
+	"github.com/feedkey/feedkey/control"
 	"github.com/feedkey/feedkey/tray"
 )
 

@@ -6,18 +6,14 @@ import (
 	"fmt"
 	"net/url"
 	"strings"
-	"time"
 
-	"github.com/feedkey/feedkey/app/config"
-	"github.com/feedkey/feedkey/app/control"
 	"github.com/feedkey/feedkey/app/schedule"
 	"github.com/feedkey/feedkey/auth"
 	"github.com/feedkey/feedkey/auth/feed"
 	"github.com/feedkey/feedkey/auth/store"
+	"github.com/feedkey/feedkey/config"
+	"github.com/feedkey/feedkey/control"
 )
-
-// minValidity is what the tray hands out at least (SPEC §10).
-const minValidity = 5 * time.Minute
 
 // Credential implements control.Handler: the helper asks for a URL pip
 // wants. Known feeds get a fresh credential, silently if possible, else
@@ -49,21 +45,17 @@ func (a *App) Credential(ctx context.Context, service string) (string, string, e
 	if err != nil {
 		return "", "", err
 	}
-	user := c.Username
-	if user == "" {
-		user = f.DefaultUsername()
-	}
-	return user, c.Secret, nil
+	return f.User(c.Username), c.Secret, nil
 }
 
-// fresh returns f's credential good for minValidity: the stored one, or the
+// fresh returns f's credential good for store.FreshFor: the stored one, or the
 // result of the scheduler's refresh, so that a request from the helper and
 // the proactive loop share one refresh (one in flight per credential).
 func (a *App) fresh(ctx context.Context, cfg *config.Config, f feed.Feed) (store.Credential, error) {
 	id := f.CredentialID(cfg.Trust)
 	if _, tracked := a.sched.Status(id); tracked && f.Kind != feed.Token {
 		c, err := store.New(a.opts.Keychain).Load(ctx, id)
-		if err == nil && c.Valid(a.mgr.Now(), minValidity) {
+		if err == nil && c.Valid(a.mgr.Now(), store.FreshFor) {
 			return c, nil
 		}
 		if err := a.sched.RefreshNow(ctx, id); err != nil {
@@ -72,7 +64,7 @@ func (a *App) fresh(ctx context.Context, cfg *config.Config, f feed.Feed) (store
 	}
 	// Stored by the refresh above, or untracked: the manager's lock keeps
 	// this to one refresh on the machine.
-	return a.mgr.Fresh(ctx, cfg, f, minValidity)
+	return a.mgr.Fresh(ctx, cfg, f, store.FreshFor)
 }
 
 // StartRefresh implements control.RefreshStarter: the helper served a token

@@ -8,10 +8,10 @@ import (
 	"strings"
 	"time"
 
-	"github.com/feedkey/feedkey/app/config"
 	"github.com/feedkey/feedkey/app/schedule"
 	"github.com/feedkey/feedkey/auth/feed"
 	"github.com/feedkey/feedkey/auth/store"
+	"github.com/feedkey/feedkey/config"
 	"github.com/feedkey/feedkey/tray"
 )
 

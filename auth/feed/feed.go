@@ -166,6 +166,23 @@ func scopeHash(parts ...string) string {
 	return hex.EncodeToString(sum[:5])
 }
 
+// User returns the user name to present with f's credential: stored, the
+// one kept with the credential, or else the feed's default.
+func (f Feed) User(stored string) string {
+	if stored != "" {
+		return stored
+	}
+	return f.DefaultUsername()
+}
+
+// Hint says how a person gets a credential for f.
+func (f Feed) Hint() string {
+	if f.Kind == Token {
+		return fmt.Sprintf("store one with `feedkey add %s --kind token`", f.URL)
+	}
+	return fmt.Sprintf("run `feedkey login %s`", f.ID)
+}
+
 // DefaultUsername is the user name presented with f's credential when the
 // stored credential names none.
 func (f Feed) DefaultUsername() string {

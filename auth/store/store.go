@@ -57,6 +57,29 @@ type Credential struct {
 	Data     map[string]string // further secret material, such as refresh tokens
 }
 
+// How long a credential must still be valid (SPEC §6, §10): pip may take
+// minutes to resolve and download, so a credential with less than FreshFor
+// left is refreshed (beside its use), and one with less than UsableFor left
+// is never handed out.
+const (
+	FreshFor  = 5 * time.Minute
+	UsableFor = time.Minute
+)
+
+// ErrWrongKind means a record holds the credential of another kind of feed:
+// it is never handed to this feed's host.
+var ErrWrongKind = errors.New("wrong kind of credential")
+
+// LoadKind is [Store.Load] for a feed of kind: a record of another kind is
+// an error wrapping [ErrWrongKind].
+func (s *Store) LoadKind(ctx context.Context, id, kind string) (Credential, error) {
+	c, err := s.Load(ctx, id)
+	if err == nil && c.Kind != "" && c.Kind != kind {
+		return Credential{}, fmt.Errorf("keychain item %s holds a %s credential, not %s (%w): remove it with `feedkey logout`", Service(id), c.Kind, kind, ErrWrongKind)
+	}
+	return c, err
+}
+
 // Valid reports whether c has a secret that is still good for at least d.
 func (c Credential) Valid(now time.Time, d time.Duration) bool {
 	return c.Secret != "" && (c.Expires.IsZero() || c.Expires.Sub(now) >= d)

@@ -43,7 +43,7 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/feedkey/feedkey/app/control"
+	"github.com/feedkey/feedkey/control"
 	"github.com/feedkey/feedkey/internal/testbin"
 	"github.com/feedkey/feedkey/internal/testbus"
 	"github.com/feedkey/feedkey/simulator"

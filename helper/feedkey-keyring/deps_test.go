@@ -19,6 +19,17 @@ func TestDeps(t *testing.T) {
 		"golang.org/x/oauth2":    "OAuth flows run in feedkey",
 		"github.com/pkg/browser": "the helper never opens a browser",
 	}
+	// Of feedkey's own packages the helper links only the shared contracts:
+	// feeds and matching, the keychain store, the config, the control
+	// protocol. Nothing under app/ (the tray program's orchestration).
+	own := map[string]bool{
+		"github.com/feedkey/feedkey/auth/feed":              true,
+		"github.com/feedkey/feedkey/auth/store":             true,
+		"github.com/feedkey/feedkey/config":                 true,
+		"github.com/feedkey/feedkey/control":                true,
+		"github.com/feedkey/feedkey/helper/keyringcli":      true,
+		"github.com/feedkey/feedkey/helper/feedkey-keyring": true,
+	}
 	for _, goos := range []string{"linux", "windows", "darwin"} {
 		cmd := exec.Command("go", "list", "-deps", ".")
 		cmd.Env = append(cmd.Environ(), "GOOS="+goos, "CGO_ENABLED=0")
@@ -27,6 +38,9 @@ func TestDeps(t *testing.T) {
 			t.Fatalf("go list -deps (GOOS=%s): %v", goos, err)
 		}
 		for _, pkg := range strings.Fields(string(out)) {
+			if strings.HasPrefix(pkg, "github.com/feedkey/feedkey/") && !own[pkg] {
+				t.Errorf("GOOS=%s: the helper links %s: only shared contracts (auth/feed, auth/store, config, control), never app/", goos, pkg)
+			}
 			for bad, why := range forbidden {
 				if pkg == bad || strings.HasPrefix(pkg, bad+"/") {
 					t.Errorf("GOOS=%s: the helper links %s: %s", goos, pkg, why)

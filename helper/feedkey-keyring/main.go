@@ -11,9 +11,9 @@ import (
 	"os"
 	"time"
 
-	"github.com/feedkey/feedkey/app/config"
-	"github.com/feedkey/feedkey/app/control"
 	"github.com/feedkey/feedkey/auth/store"
+	"github.com/feedkey/feedkey/config"
+	"github.com/feedkey/feedkey/control"
 	"github.com/feedkey/feedkey/helper/keyringcli"
 )
 

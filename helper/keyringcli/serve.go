@@ -9,11 +9,10 @@ import (
 	"time"
 	"unicode/utf16"
 
-	"github.com/feedkey/feedkey/app/config"
-	"github.com/feedkey/feedkey/app/control"
-	"github.com/feedkey/feedkey/app/creds"
 	"github.com/feedkey/feedkey/auth/feed"
 	"github.com/feedkey/feedkey/auth/store"
+	"github.com/feedkey/feedkey/config"
+	"github.com/feedkey/feedkey/control"
 )
 
 // Env is everything a helper run touches outside its arguments. Only the
@@ -52,14 +51,6 @@ const besideTimeout = 300 * time.Millisecond
 
 // trayWait bounds how long the helper waits for a sign-in in the tray.
 const trayWait = 120 * time.Second
-
-// A credential is refreshed when it has less than freshValidity left, and
-// never handed out with less than minValidity: pip may take minutes to
-// resolve and download.
-const (
-	freshValidity = 5 * time.Minute
-	minValidity   = time.Minute
-)
 
 // errExit is returned by handlers that already explained themselves on
 // stderr; it carries the exit code.
@@ -165,11 +156,8 @@ func (h *handler) get(ctx context.Context) error {
 		return h.getPlain(ctx)
 	}
 	id := f.CredentialID(cfg.Trust)
-	c, err := store.New(h.env.Keychain).Load(ctx, id)
-	if err == nil && c.Kind != "" && c.Kind != string(f.Kind) {
-		// Never hand one kind of feed's token to another's host.
-		return fmt.Errorf("keychain item %s holds a %s credential, not %s: run `feedkey logout %s`", store.Service(id), c.Kind, f.Kind, f.ID)
-	}
+	// Never hand one kind of feed's token to another's host.
+	c, err := store.New(h.env.Keychain).LoadKind(ctx, id, string(f.Kind))
 	now := time.Now
 	if h.env.Now != nil {
 		now = h.env.Now
@@ -178,11 +166,11 @@ func (h *handler) get(ctx context.Context) error {
 	beside := false
 	switch {
 	case errors.Is(err, store.ErrDamaged):
-		return fmt.Errorf("%w: %s", err, creds.Hint(f))
+		return fmt.Errorf("%w: %s", err, f.Hint())
 	case err != nil && !errors.Is(err, store.ErrNotFound):
 		return err
-	case err == nil && c.Valid(now(), freshValidity), err == nil && f.Kind == feed.Token && c.Valid(now(), minValidity):
-	case err == nil && c.Valid(now(), minValidity):
+	case err == nil && c.Valid(now(), store.FreshFor), err == nil && f.Kind == feed.Token && c.Valid(now(), store.UsableFor):
+	case err == nil && c.Valid(now(), store.UsableFor):
 		// Never make a valid token wait: serve it, refresh beside it.
 		beside = h.env.RefreshBeside != nil
 	case f.Kind != feed.Token && (h.env.Refresh != nil || h.askTray()):
@@ -191,20 +179,18 @@ func (h *handler) get(ctx context.Context) error {
 		switch {
 		case rerr == nil:
 			user, c.Secret = u, secret
-		case err == nil && c.Valid(now(), minValidity):
+		case err == nil && c.Valid(now(), store.UsableFor):
 			// Still usable: serve it, and say why it was not renewed.
 			fmt.Fprintf(h.env.Stderr, "feedkey-keyring: warning: could not refresh feed %s: %v\n", f.ID, rerr)
 		default:
 			return rerr
 		}
 	case err != nil:
-		return fmt.Errorf("no credential stored for feed %s: %s", f.ID, creds.Hint(f))
+		return fmt.Errorf("no credential stored for feed %s: %s", f.ID, f.Hint())
 	default:
-		return fmt.Errorf("the credential for feed %s expired at %s: %s", f.ID, c.Expires.Local().Format(time.RFC1123), creds.Hint(f))
+		return fmt.Errorf("the credential for feed %s expired at %s: %s", f.ID, c.Expires.Local().Format(time.RFC1123), f.Hint())
 	}
-	if user == "" {
-		user = f.DefaultUsername()
-	}
+	user = f.User(user)
 	if f.Kind == feed.Posit && h.args.HasUsername && h.args.Username != feed.PositUsername {
 		fmt.Fprintf(h.env.Stderr, "feedkey-keyring: warning: Posit Package Manager expects the user name %s, not %q\n", feed.PositUsername, h.args.Username)
 	}

@@ -28,7 +28,7 @@ func TestHelperDeps(t *testing.T) {
 		}
 		for _, dep := range strings.Fields(string(out)) {
 			if why, bad := forbidden[dep]; bad {
-				t.Errorf("%s: app/control imports %s: %s", goos, dep, why)
+				t.Errorf("%s: control imports %s: %s", goos, dep, why)
 			}
 		}
 	}
