@@ -58,8 +58,10 @@ func Path() (string, error) {
 
 // SystemPath returns the system-wide file that may pre-seed feeds for a
 // fleet: $FEEDKEY_SYSTEM_CONFIG, or the per-OS location.
-func SystemPath() string {
-	if p, ok := os.LookupEnv("FEEDKEY_SYSTEM_CONFIG"); ok {
+func SystemPath() string { return systemPath(os.LookupEnv) }
+
+func systemPath(lookupEnv func(string) (string, bool)) string {
+	if p, ok := lookupEnv("FEEDKEY_SYSTEM_CONFIG"); ok {
 		return p
 	}
 	switch runtime.GOOS {
@@ -75,19 +77,24 @@ func SystemPath() string {
 // user feeds replace system feeds with the same id. A file that does not
 // exist is an empty config. Feeds are checked against the merged [trust],
 // so hosts a fleet trusts in the system file work in the user's feeds.
-func Load(path string) (*Config, error) {
+func Load(path string) (*Config, error) { return LoadEnv(path, os.LookupEnv) }
+
+// LoadEnv is [Load] with the environment given: lookupEnv supplies
+// FEEDKEY_SYSTEM_CONFIG and PACKAGEMANAGER_ADDRESS (os.LookupEnv in a main;
+// a map in tests).
+func LoadEnv(path string, lookupEnv func(string) (string, bool)) (*Config, error) {
 	uc, err := loadFile(path)
 	if err != nil {
 		return nil, err
 	}
-	return complete(path, uc)
+	return complete(path, uc, lookupEnv)
 }
 
 // complete merges the system file under uc, adds the feed of
 // PACKAGEMANAGER_ADDRESS, and validates the result.
-func complete(path string, uc *Config) (*Config, error) {
+func complete(path string, uc *Config, lookupEnv func(string) (string, bool)) (*Config, error) {
 	c := &Config{Path: path}
-	if sys := SystemPath(); sys != "" {
+	if sys := systemPath(lookupEnv); sys != "" {
 		sc, err := loadFile(sys)
 		if err != nil {
 			return nil, err
@@ -104,7 +111,8 @@ func complete(path string, uc *Config) (*Config, error) {
 	c.Trust.AzureFeedHosts = append(c.Trust.AzureFeedHosts, uc.Trust.AzureFeedHosts...)
 	c.Trust.AzureAuthorityHosts = append(c.Trust.AzureAuthorityHosts, uc.Trust.AzureAuthorityHosts...)
 	c.Trust.AzureTokenHosts = append(c.Trust.AzureTokenHosts, uc.Trust.AzureTokenHosts...)
-	if err := c.addEnvFeed(); err != nil {
+	addr, _ := lookupEnv("PACKAGEMANAGER_ADDRESS")
+	if err := c.addEnvFeed(addr); err != nil {
 		return nil, err
 	}
 	for _, f := range c.Feeds {
@@ -124,8 +132,8 @@ const EnvFeedID = "packagemanager"
 // addEnvFeed adds the Posit Package Manager named by PACKAGEMANAGER_ADDRESS
 // (the variable posit-keyring reads) unless a configured feed already
 // covers that server.
-func (c *Config) addEnvFeed() error {
-	addr := strings.TrimRight(os.Getenv("PACKAGEMANAGER_ADDRESS"), "/")
+func (c *Config) addEnvFeed(addr string) error {
+	addr = strings.TrimRight(addr, "/")
 	if addr == "" {
 		return nil
 	}
@@ -253,7 +261,7 @@ func AddFeed(path string, f feed.Feed) error {
 	if err != nil {
 		return err
 	}
-	if _, err := complete(path, nc); err != nil {
+	if _, err := complete(path, nc, os.LookupEnv); err != nil {
 		return fmt.Errorf("add feed %s: %w", f.ID, err)
 	}
 	return writeAtomic(path, next.Bytes())
@@ -301,7 +309,7 @@ func RemoveFeed(path, id string) error {
 	next := strings.Join(lines[:start], "") + strings.Join(lines[end:], "")
 	nc, err := parse(path, []byte(next))
 	if err == nil {
-		_, err = complete(path, nc)
+		_, err = complete(path, nc, os.LookupEnv)
 	}
 	if err != nil || len(nc.Feeds) != len(cur.Feeds)-1 {
 		return fmt.Errorf("cannot remove feed %q from %s automatically: remove it by hand", id, path)

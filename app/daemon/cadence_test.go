@@ -17,6 +17,15 @@ import (
 	"github.com/feedkey/feedkey/auth/store/storetest"
 )
 
+// testEnv is the environment daemon tests run in: no system config, no
+// PACKAGEMANAGER_ADDRESS, whatever the process has.
+func testEnv(k string) (string, bool) {
+	if k == "FEEDKEY_SYSTEM_CONFIG" {
+		return "", true
+	}
+	return "", false
+}
+
 // manualClock is a clock the test moves by hand. The test drives refreshes
 // itself (see TestRefreshCadence), so its timers never fire.
 type manualClock struct {
@@ -106,6 +115,7 @@ url = "https://ppm.example.com/pypi/latest/simple/"
 						NewProvider: func(feed.Kind, feed.Trust) auth.Provider { return prov },
 						Clock:       clock,
 						Logf:        t.Logf,
+						LookupEnv:   testEnv,
 					},
 					failed: map[string]bool{},
 				}

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"html/template"
+	"os"
 	"runtime"
 	"sync"
 	"time"
@@ -46,6 +47,12 @@ type Options struct {
 	Executable  string
 	Autostart   Autostart
 	Logf        func(format string, args ...any)
+	// LookupEnv reads the environment the config depends on; nil means
+	// os.LookupEnv. Tests pass their own, and never touch the process's.
+	LookupEnv func(string) (string, bool)
+	// RunUI shows the menu until ctx ends or Quit is clicked; nil means
+	// tray.Run. Tests pass one that records the views and clicks.
+	RunUI func(ctx context.Context, icons tray.Icons, act tray.Actions, views <-chan tray.View)
 }
 
 // App is a running tray.
@@ -83,6 +90,12 @@ func Run(ctx context.Context, opts Options) error {
 	if opts.Clock == nil {
 		opts.Clock = schedule.Real()
 	}
+	if opts.LookupEnv == nil {
+		opts.LookupEnv = os.LookupEnv
+	}
+	if opts.RunUI == nil {
+		opts.RunUI = tray.Run
+	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	a := &App{
@@ -106,7 +119,7 @@ func Run(ctx context.Context, opts Options) error {
 		return fmt.Errorf("control socket: %w", err)
 	}
 	defer srv.Close()
-	if _, err := config.Load(opts.ConfigPath); err != nil {
+	if _, err := a.config(); err != nil {
 		return err
 	}
 	tmpl, err := template.ParseFS(assets.Pages, "pages/signin.html")
@@ -136,19 +149,20 @@ func Run(ctx context.Context, opts Options) error {
 	}()
 	go a.tick(ctx)
 	a.publish()
-	tray.Run(ctx, func(s tray.State) []byte { return assets.Icon(string(s), runtime.GOOS) }, a.actions(), a.views)
+	opts.RunUI(ctx, func(s tray.State) []byte { return assets.Icon(string(s), runtime.GOOS) }, a.actions(), a.views)
 	return nil
 }
 
-// tick redraws the menu every minute: its labels count down.
+// tick redraws the menu every minute (its labels count down) and catches
+// up with the keychain, on the one clock.
 func (a *App) tick(ctx context.Context) {
-	t := time.NewTicker(time.Minute)
-	defer t.Stop()
 	for {
+		t := a.opts.Clock.NewTimer(time.Minute)
 		select {
 		case <-ctx.Done():
+			t.Stop()
 			return
-		case <-t.C:
+		case <-t.C():
 			a.resync(ctx)
 			a.publish()
 		}
@@ -156,7 +170,9 @@ func (a *App) tick(ctx context.Context) {
 }
 
 // config reads the config afresh: the CLI may have changed it.
-func (a *App) config() (*config.Config, error) { return config.Load(a.opts.ConfigPath) }
+func (a *App) config() (*config.Config, error) {
+	return config.LoadEnv(a.opts.ConfigPath, a.opts.LookupEnv)
+}
 
 // resync brings the scheduler in line with the keychain: credentials the
 // CLI stored, replaced or removed since are tracked, re-planned or dropped.

@@ -75,7 +75,7 @@ func (a *App) view() tray.View {
 	if err != nil {
 		return tray.View{State: tray.Error, Summary: "Config error: " + oneLine(err.Error())}
 	}
-	now := time.Now()
+	now := a.opts.Clock.Now()
 	v := tray.View{State: tray.OK}
 	a.mu.Lock()
 	v.Notice = a.notice
