@@ -1,16 +1,16 @@
 package simulator
 
 import (
-	"crypto/hmac"
-	"crypto/sha256"
-	"encoding/base64"
+	"bytes"
 	"encoding/json"
 	"errors"
-	"strings"
 	"time"
+
+	"github.com/golang-jwt/jwt/v5"
 )
 
-// jwtClaims are the claims of the tokens the simulator issues.
+// jwtClaims are the claims of the tokens the simulated Package Manager
+// issues.
 type jwtClaims struct {
 	Issuer   string `json:"iss"`
 	Subject  string `json:"sub"`
@@ -20,48 +20,61 @@ type jwtClaims struct {
 	ID       string `json:"jti"`
 }
 
-// jwtHeader is the JOSE header of every token the simulator issues.
-const jwtHeader = `{"alg":"HS256","typ":"JWT"}`
-
 var (
 	errMalformedJWT = errors.New("malformed token")
 	errJWTSignature = errors.New("bad token signature")
 	errJWTExpired   = errors.New("token expired")
 )
 
-// signJWT returns c as a compact JWS signed with HMAC-SHA256 under key.
-func signJWT(key []byte, c jwtClaims) string {
-	payload, err := json.Marshal(c)
+// signHS256 returns claims (any JSON object) as a compact JWS signed with
+// HMAC-SHA256 under key, with the simulator's key id.
+func signHS256(key []byte, claims any) string {
+	b, err := json.Marshal(claims)
 	if err != nil {
-		panic(err) // jwtClaims always marshals
+		panic(err) // the simulator's claims always marshal
 	}
-	input := b64(jwtHeader) + "." + b64(string(payload))
-	return input + "." + base64.RawURLEncoding.EncodeToString(mac(key, input))
+	var m jwt.MapClaims
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.UseNumber() // keep iat and exp integers, as issuers write them
+	if err := dec.Decode(&m); err != nil {
+		panic(err)
+	}
+	t := jwt.NewWithClaims(jwt.SigningMethodHS256, m)
+	t.Header["kid"] = "feedkey-simulator"
+	s, err := t.SignedString(key)
+	if err != nil {
+		panic(err)
+	}
+	return s
 }
 
-// verifyJWT checks token's header and signature under key and that it has
-// not expired at now, and returns its claims.
+// verifyHS256 checks token's HMAC-SHA256 signature under key and decodes its
+// claims into v. It does not check times.
+func verifyHS256(key []byte, token string, v any) error {
+	var raw json.RawMessage
+	_, err := jwt.NewParser(jwt.WithValidMethods([]string{"HS256"}), jwt.WithoutClaimsValidation()).
+		ParseWithClaims(token, &rawClaims{&raw}, func(*jwt.Token) (any, error) { return key, nil })
+	switch {
+	case errors.Is(err, jwt.ErrTokenSignatureInvalid):
+		return errJWTSignature
+	case err != nil:
+		return errMalformedJWT
+	}
+	if err := json.Unmarshal(raw, v); err != nil {
+		return errMalformedJWT
+	}
+	return nil
+}
+
+// signJWT signs a Package Manager token.
+func signJWT(key []byte, c jwtClaims) string { return signHS256(key, c) }
+
+// verifyJWT checks token's signature under key and that it has not expired
+// at now, and returns its claims.
 func verifyJWT(key []byte, token string, now time.Time) (jwtClaims, error) {
-	parts := strings.Split(token, ".")
-	if len(parts) != 3 {
-		return jwtClaims{}, errMalformedJWT
-	}
-	var header struct {
-		Alg string `json:"alg"`
-	}
-	if err := decodeSegment(parts[0], &header); err != nil || header.Alg != "HS256" {
-		return jwtClaims{}, errMalformedJWT
-	}
-	sig, err := base64.RawURLEncoding.DecodeString(parts[2])
-	if err != nil {
-		return jwtClaims{}, errMalformedJWT
-	}
-	if !hmac.Equal(sig, mac(key, parts[0]+"."+parts[1])) {
-		return jwtClaims{}, errJWTSignature
-	}
 	var c jwtClaims
-	if err := decodeSegment(parts[1], &c); err != nil {
-		return jwtClaims{}, errMalformedJWT
+	if err := verifyHS256(key, token, &c); err != nil {
+		return jwtClaims{}, err
 	}
 	if !now.Before(time.Unix(c.Expiry, 0)) {
 		return jwtClaims{}, errJWTExpired
@@ -69,19 +82,19 @@ func verifyJWT(key []byte, token string, now time.Time) (jwtClaims, error) {
 	return c, nil
 }
 
-func mac(key []byte, input string) []byte {
-	h := hmac.New(sha256.New, key)
-	h.Write([]byte(input))
-	return h.Sum(nil)
+// rawClaims keeps a token's claims as JSON for the caller's own type;
+// golang-jwt asks claims for their times only to validate them, which
+// verifyHS256 does not do.
+type rawClaims struct{ raw *json.RawMessage }
+
+func (r *rawClaims) UnmarshalJSON(b []byte) error {
+	*r.raw = append((*r.raw)[:0], b...)
+	return nil
 }
 
-func b64(s string) string { return base64.RawURLEncoding.EncodeToString([]byte(s)) }
-
-// decodeSegment decodes a base64url JSON segment of a token into v.
-func decodeSegment(seg string, v any) error {
-	data, err := base64.RawURLEncoding.DecodeString(seg)
-	if err != nil {
-		return err
-	}
-	return json.Unmarshal(data, v)
-}
+func (*rawClaims) GetExpirationTime() (*jwt.NumericDate, error) { return nil, nil }
+func (*rawClaims) GetIssuedAt() (*jwt.NumericDate, error)       { return nil, nil }
+func (*rawClaims) GetNotBefore() (*jwt.NumericDate, error)      { return nil, nil }
+func (*rawClaims) GetIssuer() (string, error)                   { return "", nil }
+func (*rawClaims) GetSubject() (string, error)                  { return "", nil }
+func (*rawClaims) GetAudience() (jwt.ClaimStrings, error)       { return nil, nil }

@@ -2,13 +2,12 @@ package posit
 
 import (
 	"context"
-	"encoding/base64"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/url"
-	"strings"
 	"time"
+
+	"github.com/golang-jwt/jwt/v5"
 )
 
 // token is a Package Manager access token and when it expires.
@@ -49,24 +48,13 @@ func (c *Client) exchange(ctx context.Context, addr, idToken string) (token, err
 
 // jwtExpiry reads the exp claim of a JWT without verifying it: feedkey only
 // needs to know when to refresh; the server checks the signature.
-func jwtExpiry(jwt string) (time.Time, error) {
-	parts := strings.Split(jwt, ".")
-	if len(parts) != 3 {
-		return time.Time{}, errors.New("not a JWT")
+func jwtExpiry(token string) (time.Time, error) {
+	var claims jwt.RegisteredClaims
+	if _, _, err := jwt.NewParser().ParseUnverified(token, &claims); err != nil {
+		return time.Time{}, fmt.Errorf("not a JWT: %w", err)
 	}
-	payload, err := base64.RawURLEncoding.DecodeString(strings.TrimRight(parts[1], "="))
-	if err != nil {
-		return time.Time{}, errors.New("JWT payload is not base64url")
-	}
-	var claims struct {
-		Exp json.Number `json:"exp"`
-	}
-	if err := json.Unmarshal(payload, &claims); err != nil || claims.Exp == "" {
+	if claims.ExpiresAt == nil || claims.ExpiresAt.Unix() <= 0 {
 		return time.Time{}, errors.New("JWT has no exp")
 	}
-	secs, err := claims.Exp.Float64()
-	if err != nil || secs <= 0 {
-		return time.Time{}, errors.New("JWT exp is not a time")
-	}
-	return time.Unix(int64(secs), 0).UTC(), nil
+	return claims.ExpiresAt.UTC(), nil
 }

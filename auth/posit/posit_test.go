@@ -206,11 +206,13 @@ func TestRefreshFromStoredIDToken(t *testing.T) {
 
 func TestJWTExpiry(t *testing.T) {
 	tests := map[string]bool{
-		"e30.eyJleHAiOjE3MDAwMDAwMDB9.sig": true,  // {"exp":1700000000}
-		"e30.eyJleHAiOiJzb29uIn0.sig":      false, // {"exp":"soon"}
-		"e30.e30.sig":                      false, // {}
-		"not-a-jwt":                        false,
-		"e30.!!!.sig":                      false,
+		// Header {"alg":"HS256"}; the signature is not checked.
+		"eyJhbGciOiJIUzI1NiJ9.eyJleHAiOjE3MDAwMDAwMDB9.sig": true,  // {"exp":1700000000}
+		"eyJhbGciOiJIUzI1NiJ9.eyJleHAiOiJzb29uIn0.sig":      false, // {"exp":"soon"}
+		"eyJhbGciOiJIUzI1NiJ9.e30.sig":                      false, // {}
+		"e30.eyJleHAiOjE3MDAwMDAwMDB9.sig":                  false, // no alg: not a JWS
+		"not-a-jwt":                                         false,
+		"eyJhbGciOiJIUzI1NiJ9.!!!.sig":                      false,
 	}
 	for in, ok := range tests {
 		exp, err := jwtExpiry(in)
