@@ -135,7 +135,9 @@ func (c *Client) silent(ctx context.Context, pc public.Client, homeAccountID str
 // service configures, in SPEC §4.3's order: a service principal from the
 // environment, workload identity. It returns ok=false when none is set up.
 func (c *Client) environmentToken(ctx context.Context, d Discovery) (entraToken, bool, error) {
-	opts := azcore.ClientOptions{Transport: c.http()}
+	// c.http() already retries 429 and 5xx: azcore's own retries on top
+	// would make up to 16 tries of each.
+	opts := azcore.ClientOptions{Transport: c.http(), Retry: policy.RetryOptions{MaxRetries: -1}}
 	host := strings.TrimSuffix(d.Authority, "/"+lastSegment(d.Authority)) + "/"
 	opts.Cloud = cloud.Configuration{ActiveDirectoryAuthorityHost: host}
 	disable := !isMicrosoftAuthority(d.Authority)
@@ -206,21 +208,54 @@ func lastSegment(s string) string {
 	return s[strings.LastIndexByte(s, '/')+1:]
 }
 
-// explainEntra turns the Entra errors people hit into what to do (SPEC §4.3).
+// EntraError is an error answer of Microsoft Entra ID, said in one line of
+// what to do. It keeps the library's error (MSAL's CallErr, azidentity's
+// AuthenticationFailedError) in its chain, and wraps auth.ErrSignInRequired
+// when only a new sign-in helps.
+type EntraError struct {
+	Msg string
+	Err error // the library's error
+	// SignIn: only a new sign-in helps.
+	SignIn bool
+}
+
+func (e *EntraError) Error() string { return e.Msg }
+
+// Unwrap returns the library's error, and auth.ErrSignInRequired when only
+// a sign-in helps.
+func (e *EntraError) Unwrap() []error {
+	if e.SignIn {
+		return []error{auth.ErrSignInRequired, e.Err}
+	}
+	return []error{e.Err}
+}
+
+// entraCodes maps the AADSTS codes people hit (Entra's documented, stable
+// error identifiers, which MSAL and azidentity carry only in the text of
+// the server's answer) to what to do (SPEC §4.3).
+var entraCodes = []struct {
+	codes  []string
+	msg    string
+	signIn bool
+}{
+	{[]string{"AADSTS700082", "AADSTS700084", "AADSTS50173"}, "the saved sign-in has expired", true},
+	{[]string{"AADSTS50076", "AADSTS50079", "AADSTS50158", "AADSTS53003", "AADSTS53000", "interaction_required"},
+		"the organization requires multi-factor authentication or a Conditional Access check: sign in with the browser (not a device code)", true},
+	{[]string{"AADSTS50020", "AADSTS90072", "AADSTS50034"}, "this account is not in the organization's Microsoft Entra tenant: sign in with an account of that tenant (or ask to be invited)", false},
+	{[]string{"AADSTS90094", "AADSTS65001"}, "an administrator must consent to this app in the organization's tenant", false},
+}
+
+// explainEntra turns the Entra errors people hit into what to do.
 func explainEntra(err error) error {
 	msg := err.Error()
-	switch {
-	case strings.Contains(msg, "AADSTS700082"), strings.Contains(msg, "AADSTS700084"), strings.Contains(msg, "AADSTS50173"):
-		return fmt.Errorf("the saved sign-in has expired: %w", auth.ErrSignInRequired)
-	case strings.Contains(msg, "AADSTS50076"), strings.Contains(msg, "AADSTS50079"), strings.Contains(msg, "AADSTS50158"),
-		strings.Contains(msg, "AADSTS53003"), strings.Contains(msg, "AADSTS53000"), strings.Contains(msg, "interaction_required"):
-		return fmt.Errorf("the organization requires multi-factor authentication or a Conditional Access check: sign in with the browser (not a device code): %w", auth.ErrSignInRequired)
-	case strings.Contains(msg, "AADSTS50020"), strings.Contains(msg, "AADSTS90072"), strings.Contains(msg, "AADSTS50034"):
-		return errors.New("this account is not in the organization's Microsoft Entra tenant: sign in with an account of that tenant (or ask to be invited)")
-	case strings.Contains(msg, "AADSTS90094"), strings.Contains(msg, "AADSTS65001"):
-		return errors.New("an administrator must consent to this app in the organization's tenant")
+	for _, c := range entraCodes {
+		for _, code := range c.codes {
+			if strings.Contains(msg, code) {
+				return &EntraError{Msg: c.msg, Err: err, SignIn: c.signIn}
+			}
+		}
 	}
-	return fmt.Errorf("Microsoft Entra ID: %s", oneLine(firstLine(msg), 300))
+	return &EntraError{Msg: "Microsoft Entra ID: " + oneLine(firstLine(msg), 300), Err: err}
 }
 
 func firstLine(s string) string {
