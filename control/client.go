@@ -8,6 +8,8 @@ import (
 	"net"
 	"path/filepath"
 	"time"
+
+	"github.com/feedkey/feedkey/auth/untrusted"
 )
 
 // shortOpTimeout bounds ping and show, which the tray answers at once.
@@ -123,7 +125,7 @@ func (c *Client) do(ctx context.Context, req request, timeout time.Duration, a *
 		if code == "" {
 			code = CodeFailed
 		}
-		return &Error{Code: code, Message: oneLine(a.Error, 300)}
+		return &Error{Code: code, Message: untrusted.OneLine(a.Error, 300)}
 	}
 	return nil
 }

@@ -137,19 +137,3 @@ func Path() (string, error) {
 	}
 	return filepath.Join(dir, "control.sock"), nil
 }
-
-// oneLine makes s safe to send or show as one short line.
-func oneLine(s string, max int) string {
-	b := make([]rune, 0, len(s))
-	for _, r := range s {
-		if r < 0x20 || r == 0x7f {
-			r = ' '
-		}
-		b = append(b, r)
-		if len(b) >= max {
-			b = append(b, '…')
-			break
-		}
-	}
-	return string(b)
-}

@@ -13,6 +13,8 @@ import (
 	"path/filepath"
 	"sync"
 	"time"
+
+	"github.com/feedkey/feedkey/auth/untrusted"
 )
 
 // DefaultMaxWait bounds a credential request when [Server.MaxWait] is zero.
@@ -203,7 +205,7 @@ func (s *Server) serveConn(ctx context.Context, conn net.Conn) {
 	conn.SetReadDeadline(time.Now().Add(readTimeout))
 	req, err := readRequest(conn)
 	if err != nil {
-		s.reply(conn, answer{Error: "bad request: " + oneLine(err.Error(), 200), Code: CodeFailed})
+		s.reply(conn, answer{Error: "bad request: " + untrusted.OneLine(err.Error(), 200), Code: CodeFailed})
 		if errors.Is(err, errTooLarge) {
 			// Closing with unread input resets the connection, and the
 			// peer may lose the answer: drain a little first.
@@ -240,7 +242,7 @@ func (s *Server) serveConn(ctx context.Context, conn net.Conn) {
 			return // the client left; nobody to answer
 		}
 	default:
-		a = answer{Error: "unknown op " + oneLine(fmt.Sprintf("%q", req.Op), 40), Code: CodeFailed}
+		a = answer{Error: "unknown op " + untrusted.OneLine(fmt.Sprintf("%q", req.Op), 40), Code: CodeFailed}
 	}
 	s.reply(conn, a)
 }
@@ -318,7 +320,7 @@ func errorAnswer(err error) answer {
 			err = ErrTimeout
 		}
 	}
-	return answer{Error: oneLine(err.Error(), 300), Code: code}
+	return answer{Error: untrusted.OneLine(err.Error(), 300), Code: code}
 }
 
 var errTooLarge = fmt.Errorf("request larger than %d bytes", MaxRequest)

@@ -19,6 +19,7 @@ import (
 	"github.com/feedkey/feedkey/auth/feed"
 	"github.com/feedkey/feedkey/auth/posit"
 	"github.com/feedkey/feedkey/auth/store"
+	"github.com/feedkey/feedkey/auth/untrusted"
 	"github.com/feedkey/feedkey/config"
 	"github.com/feedkey/feedkey/control"
 )
@@ -141,7 +142,7 @@ func Main(ctx context.Context, argv []string, env *Env) int {
 	case errors.Is(err, errSilent):
 		return 1
 	}
-	fmt.Fprintf(env.Err, "feedkey: %s\n", oneLine(err.Error()))
+	fmt.Fprintf(env.Err, "feedkey: %s\n", untrusted.OneLine(err.Error(), 0))
 	return 1
 }
 
@@ -220,10 +221,4 @@ func changed(ctx context.Context) {
 	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
 	defer cancel()
 	_ = (&control.Client{}).Reload(ctx)
-}
-
-// oneLine keeps an error to a single line: messages from servers or
-// libraries sometimes carry newlines.
-func oneLine(s string) string {
-	return strings.Join(strings.Fields(s), " ")
 }

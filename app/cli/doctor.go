@@ -14,6 +14,7 @@ import (
 
 	"github.com/feedkey/feedkey/auth/feed"
 	"github.com/feedkey/feedkey/auth/store"
+	"github.com/feedkey/feedkey/auth/untrusted"
 	"github.com/feedkey/feedkey/config"
 )
 
@@ -31,7 +32,7 @@ func runDoctor(ctx context.Context, env *Env, args []string) error {
 	report := func(err error, good string) {
 		if err != nil {
 			ok = false
-			fmt.Fprintf(env.Out, "FAIL  %s\n", oneLine(err.Error()))
+			fmt.Fprintf(env.Out, "FAIL  %s\n", untrusted.OneLine(err.Error(), 0))
 			return
 		}
 		fmt.Fprintf(env.Out, "ok    %s\n", good)

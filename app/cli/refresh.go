@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/feedkey/feedkey/auth/feed"
+	"github.com/feedkey/feedkey/auth/untrusted"
 	"github.com/feedkey/feedkey/config"
 )
 
@@ -40,7 +41,7 @@ func runRefresh(ctx context.Context, env *Env, args []string) error {
 		c, err := env.creds().Refresh(ctx, cfg, f)
 		if err != nil {
 			failed = true
-			fmt.Fprintf(env.Err, "feedkey: %s\n", oneLine(err.Error()))
+			fmt.Fprintf(env.Err, "feedkey: %s\n", untrusted.OneLine(err.Error(), 0))
 			continue
 		}
 		fmt.Fprintf(env.Out, "Refreshed %s%s.\n", f.ID, validFor(c, env.Now()))

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/feedkey/feedkey/auth/store"
+	"github.com/feedkey/feedkey/auth/untrusted"
 	"github.com/feedkey/feedkey/config"
 )
 
@@ -53,7 +54,7 @@ func runStatus(ctx context.Context, env *Env, args []string) error {
 		case errors.Is(err, store.ErrNotFound):
 			s.State = "missing"
 		case err != nil:
-			s.State, s.Error = "error", oneLine(err.Error())
+			s.State, s.Error = "error", untrusted.OneLine(err.Error(), 0)
 		default:
 			s.Username = f.User(c.Username)
 			s.State = "valid"

@@ -166,7 +166,7 @@ func (a *App) addFeed(ctx context.Context, rawURL, token string) (string, error)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	if err := cmd.Run(); err != nil {
-		msg := strings.TrimPrefix(strings.TrimSpace(firstLine(stderr.String())), "feedkey: ")
+		msg := strings.TrimPrefix(strings.TrimSpace(strings.SplitN(stderr.String(), "\n", 2)[0]), "feedkey: ")
 		if msg == "" {
 			msg = err.Error()
 		}
@@ -180,12 +180,7 @@ func (a *App) addFeed(ctx context.Context, rawURL, token string) (string, error)
 			return fmt.Sprintf("Added %s: sign in in the browser window that opens.", f.ID), nil
 		}
 	}
-	return strings.TrimSpace(firstLine(stdout.String())), nil
-}
-
-func firstLine(s string) string {
-	line, _, _ := strings.Cut(s, "\n")
-	return line
+	return strings.TrimSpace(strings.SplitN(stdout.String(), "\n", 2)[0]), nil
 }
 
 // clickOpenFeed opens the feed's web page: the Azure Artifacts feed, the

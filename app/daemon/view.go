@@ -5,12 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"sort"
-	"strings"
 	"time"
 
 	"github.com/feedkey/feedkey/app/schedule"
 	"github.com/feedkey/feedkey/auth/feed"
 	"github.com/feedkey/feedkey/auth/store"
+	"github.com/feedkey/feedkey/auth/untrusted"
 	"github.com/feedkey/feedkey/config"
 	"github.com/feedkey/feedkey/tray"
 )
@@ -73,7 +73,7 @@ func (a *App) publish() {
 func (a *App) view() tray.View {
 	cfg, err := a.config()
 	if err != nil {
-		return tray.View{State: tray.Error, Summary: "Config error: " + oneLine(err.Error())}
+		return tray.View{State: tray.Error, Summary: "Config error: " + untrusted.OneLine(err.Error(), 0)}
 	}
 	now := a.opts.Clock.Now()
 	v := tray.View{State: tray.OK}
@@ -182,5 +182,3 @@ func plural(n int, one, many string) string {
 	}
 	return many
 }
-
-func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/feedkey/feedkey/auth/httpclient"
+	"github.com/feedkey/feedkey/auth/untrusted"
 )
 
 // Token lifetimes (SPEC §4.4).
@@ -100,7 +101,7 @@ func (c *Client) pat(ctx context.Context, d Discovery, entra string) (issued, er
 		return issued{}, c.devopsError(d, err)
 	}
 	if ans.PatTokenError != "" && ans.PatTokenError != "none" {
-		return issued{}, fmt.Errorf("personal access token API: %s", oneLine(ans.PatTokenError, 100))
+		return issued{}, fmt.Errorf("personal access token API: %s", untrusted.OneLine(ans.PatTokenError, 100))
 	}
 	return c.issued("personal access token", ans.PatToken.Token, ans.PatToken.ValidTo, 0)
 }
@@ -111,7 +112,7 @@ func (c *Client) issued(api, token, validTo string, maxLife time.Duration) (issu
 	}
 	exp, err := time.Parse(time.RFC3339Nano, validTo)
 	if err != nil {
-		return issued{}, fmt.Errorf("%s API: validTo %q is not a time", api, oneLine(validTo, 40))
+		return issued{}, fmt.Errorf("%s API: validTo %q is not a time", api, untrusted.OneLine(validTo, 40))
 	}
 	if maxLife > 0 && exp.After(c.now().Add(maxLife)) {
 		exp = c.now().Add(maxLife)
@@ -159,7 +160,7 @@ func (c *Client) postJSON(ctx context.Context, api, endpoint, entra string, body
 			Message string `json:"message"`
 		}
 		if json.Unmarshal(data, &wire) == nil {
-			e.Message = oneLine(wire.Message, 300)
+			e.Message = untrusted.OneLine(wire.Message, 300)
 		}
 		return e
 	}

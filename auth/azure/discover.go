@@ -12,6 +12,7 @@ import (
 
 	"github.com/feedkey/feedkey/auth/feed"
 	"github.com/feedkey/feedkey/auth/httpclient"
+	"github.com/feedkey/feedkey/auth/untrusted"
 )
 
 // Discovery is what an Azure DevOps feed says about its sign-in in the 401
@@ -96,7 +97,7 @@ func parseChallenge(h http.Header, org string, f feed.Feed, t feed.Trust) (Disco
 	}
 	d.Tenant = strings.TrimSpace(h.Get("X-VSS-ResourceTenant"))
 	if d.Tenant != "" && !guidRE.MatchString(d.Tenant) {
-		return Discovery{}, fmt.Errorf("X-VSS-ResourceTenant %q is not a tenant id", oneLine(d.Tenant, 60))
+		return Discovery{}, fmt.Errorf("X-VSS-ResourceTenant %q is not a tenant id", untrusted.OneLine(d.Tenant, 60))
 	}
 	if uri == "" {
 		// Orgs backed by personal Microsoft accounts send a bare Bearer.
@@ -125,7 +126,7 @@ func parseChallenge(h http.Header, org string, f feed.Feed, t feed.Trust) (Disco
 func validateAuthority(raw string, t feed.Trust) (string, error) {
 	u, err := url.Parse(raw)
 	if err != nil || u.Scheme != "https" || u.User != nil || u.RawQuery != "" || u.Fragment != "" {
-		return "", fmt.Errorf("%w: authority %q", ErrUntrustedEndpoint, oneLine(raw, 100))
+		return "", fmt.Errorf("%w: authority %q", ErrUntrustedEndpoint, untrusted.OneLine(raw, 100))
 	}
 	host := strings.ToLower(u.Host)
 	if !allowed(host, authorityHosts, nil, t.AzureAuthorityHosts) {
@@ -133,7 +134,7 @@ func validateAuthority(raw string, t feed.Trust) (string, error) {
 	}
 	tenant := strings.Trim(u.Path, "/")
 	if tenant == "" || strings.Contains(tenant, "/") {
-		return "", fmt.Errorf("%w: authority %q does not name one tenant", ErrUntrustedEndpoint, oneLine(raw, 100))
+		return "", fmt.Errorf("%w: authority %q does not name one tenant", ErrUntrustedEndpoint, untrusted.OneLine(raw, 100))
 	}
 	return "https://" + host + "/" + tenant, nil
 }
@@ -143,7 +144,7 @@ func validateAuthority(raw string, t feed.Trust) (string, error) {
 func validateAuthEndpoint(raw string, t feed.Trust) (string, error) {
 	u, err := url.Parse(raw)
 	if err != nil || u.Scheme != "https" || u.User != nil || u.RawQuery != "" || u.Fragment != "" {
-		return "", fmt.Errorf("%w: authorization endpoint %q", ErrUntrustedEndpoint, oneLine(raw, 100))
+		return "", fmt.Errorf("%w: authorization endpoint %q", ErrUntrustedEndpoint, untrusted.OneLine(raw, 100))
 	}
 	host := strings.ToLower(u.Host)
 	if !allowed(host, tokenHosts, tokenSuffixes, t.AzureTokenHosts) {
@@ -151,7 +152,7 @@ func validateAuthEndpoint(raw string, t feed.Trust) (string, error) {
 	}
 	path := strings.Trim(u.Path, "/")
 	if strings.Contains(path, "/") {
-		return "", fmt.Errorf("%w: authorization endpoint %q has more than one path segment", ErrUntrustedEndpoint, oneLine(raw, 100))
+		return "", fmt.Errorf("%w: authorization endpoint %q has more than one path segment", ErrUntrustedEndpoint, untrusted.OneLine(raw, 100))
 	}
 	if path == "" {
 		return "https://" + host + "/", nil
@@ -199,13 +200,4 @@ func defaultAuthEndpoint(f feed.Feed, org string) string {
 		return "https://" + org + ".vssps.visualstudio.com/"
 	}
 	return "https://vssps.dev.azure.com/" + org + "/"
-}
-
-// oneLine shortens a server-supplied text for an error message.
-func oneLine(s string, n int) string {
-	s = strings.Join(strings.Fields(s), " ")
-	if len(s) > n {
-		s = s[:n] + "…"
-	}
-	return s
 }

@@ -255,12 +255,5 @@ func explainEntra(err error) error {
 			}
 		}
 	}
-	return &EntraError{Msg: "Microsoft Entra ID: " + oneLine(firstLine(msg), 300), Err: err}
-}
-
-func firstLine(s string) string {
-	if i := strings.IndexByte(s, '\n'); i >= 0 {
-		return s[:i]
-	}
-	return s
+	return &EntraError{Msg: "Microsoft Entra ID: " + untrusted.OneLine(strings.SplitN(msg, "\n", 2)[0], 300), Err: err}
 }

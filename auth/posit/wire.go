@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/feedkey/feedkey/auth/httpclient"
+	"github.com/feedkey/feedkey/auth/untrusted"
 )
 
 // maxBody bounds every answer read from a server.
@@ -30,7 +31,7 @@ type Error struct {
 func (e *Error) Error() string {
 	switch {
 	case e.Code != "" && e.Description != "":
-		return fmt.Sprintf("%s: %s (%s)", e.Endpoint, e.Code, oneLine(e.Description, 200))
+		return fmt.Sprintf("%s: %s (%s)", e.Endpoint, e.Code, untrusted.OneLine(e.Description, 200))
 	case e.Code != "":
 		return fmt.Sprintf("%s: %s", e.Endpoint, e.Code)
 	}
@@ -80,13 +81,4 @@ func (c *Client) postForm(ctx context.Context, addr, endpoint string, form url.V
 func isJSON(contentType string) bool {
 	mt, _, _ := mime.ParseMediaType(contentType)
 	return mt == "application/json" || strings.HasSuffix(mt, "+json")
-}
-
-// oneLine shortens a server-supplied text for an error message.
-func oneLine(s string, n int) string {
-	s = strings.Join(strings.Fields(s), " ")
-	if len(s) > n {
-		s = s[:n] + "…"
-	}
-	return s
 }

@@ -81,6 +81,27 @@ func Text(s string) string {
 	}, s)
 }
 
+// OneLine returns s, text from a server or a library, fit for one line of a
+// message: control and invisible characters removed, runs of white space
+// made one space, and at most max runes (then "…"); max ≤ 0 means no limit.
+func OneLine(s string, max int) string {
+	s = strings.Join(strings.Fields(strings.Map(func(r rune) rune {
+		if unicode.IsSpace(r) {
+			return ' '
+		}
+		if unicode.IsControl(r) || unicode.Is(unicode.Cf, r) {
+			return -1
+		}
+		return r
+	}, s)), " ")
+	if max > 0 {
+		if r := []rune(s); len(r) > max {
+			return string(r[:max]) + "…"
+		}
+	}
+	return s
+}
+
 // quote shows a refused value in a message: printable, short, no secrets.
 func quote(raw string) string {
 	s := Text(raw)

@@ -96,3 +96,22 @@ func FuzzURL(f *testing.F) {
 		}
 	})
 }
+
+func TestOneLine(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		in   string
+		max  int
+		want string
+	}{
+		{"AADSTS700082: The refresh token has expired\r\nTrace ID: x", 0, "AADSTS700082: The refresh token has expired Trace ID: x"},
+		{"a\x1b[2Jb\tc", 0, "a[2Jb c"},
+		{"  padded  ", 0, "padded"},
+		{"héllo wörld", 5, "héllo…"},
+		{"short", 10, "short"},
+	} {
+		if got := OneLine(tc.in, tc.max); got != tc.want {
+			t.Errorf("OneLine(%q, %d) = %q, want %q", tc.in, tc.max, got, tc.want)
+		}
+	}
+}
