@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -15,6 +14,8 @@ import (
 	"github.com/godbus/dbus/v5"
 	"github.com/zalando/go-keyring"
 	ss "github.com/zalando/go-keyring/secret_service"
+
+	"github.com/feedkey/feedkey/internal/sessionbus"
 )
 
 const (
@@ -28,8 +29,8 @@ const (
 // collection with nobody at a screen to unlock it (go-keyring would wait for
 // that prompt forever).
 func preflight(ctx context.Context, op, service, user string) error {
-	if err := sessionBusAddress(); err != nil {
-		return err
+	if !sessionbus.Available() {
+		return fmt.Errorf("%w: no D-Bus session bus (DBUS_SESSION_BUS_ADDRESS is not set): run inside a desktop session or `dbus-run-session`", ErrUnavailable)
 	}
 	conn, err := dbus.SessionBus()
 	if err != nil {
@@ -321,27 +322,6 @@ func collectionLocked(ctx context.Context, conn *dbus.Conn) (bool, error) {
 		}
 	}
 	return false, err
-}
-
-// sessionBusAddress makes sure a session bus address is known without letting
-// godbus fall back to `dbus-launch`, which would start a stray bus (and an
-// empty keychain) that outlives the process.
-func sessionBusAddress() error {
-	if a := os.Getenv("DBUS_SESSION_BUS_ADDRESS"); a != "" && a != "autolaunch:" {
-		return nil
-	}
-	dirs := []string{os.Getenv("XDG_RUNTIME_DIR"), fmt.Sprintf("/run/user/%d", os.Getuid())}
-	for _, d := range dirs {
-		if d == "" {
-			continue
-		}
-		p := filepath.Join(d, "bus")
-		if fi, err := os.Stat(p); err == nil && fi.Mode()&os.ModeSocket != 0 {
-			os.Setenv("DBUS_SESSION_BUS_ADDRESS", "unix:path="+p)
-			return nil
-		}
-	}
-	return fmt.Errorf("%w: no D-Bus session bus (DBUS_SESSION_BUS_ADDRESS is not set): run inside a desktop session or `dbus-run-session`", ErrUnavailable)
 }
 
 // interactive reports whether a person could answer an unlock prompt.

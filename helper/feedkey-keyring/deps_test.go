@@ -28,6 +28,7 @@ func TestDeps(t *testing.T) {
 		"github.com/feedkey/feedkey/auth/untrusted":         true,
 		"github.com/feedkey/feedkey/config":                 true,
 		"github.com/feedkey/feedkey/control":                true,
+		"github.com/feedkey/feedkey/internal/sessionbus":    true,
 		"github.com/feedkey/feedkey/helper/keyringcli":      true,
 		"github.com/feedkey/feedkey/helper/feedkey-keyring": true,
 	}
