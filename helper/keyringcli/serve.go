@@ -2,12 +2,12 @@ package keyringcli
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"strings"
 	"time"
-	"unicode/utf16"
 
 	"github.com/feedkey/feedkey/auth/feed"
 	"github.com/feedkey/feedkey/auth/store"
@@ -238,15 +238,16 @@ func (h *handler) fromTray(ctx context.Context) (string, string, error) {
 }
 
 // emit prints the answer in the requested mode and format, and nothing else,
-// byte for byte as Python keyring prints it.
+// laid out as Python keyring prints it (non-ASCII text stays UTF-8 where
+// Python writes \u escapes; both read back the same).
 func (h *handler) emit(user, password string) error {
 	creds := h.args.Mode == "creds"
 	var out string
 	switch {
 	case h.args.Output == "json" && creds:
-		out = `{"username": ` + pyJSONString(user) + `, "password": ` + pyJSONString(password) + "}\n"
+		out = `{"username": ` + jsonString(user) + `, "password": ` + jsonString(password) + "}\n"
 	case h.args.Output == "json":
-		out = `{"password": ` + pyJSONString(password) + "}\n"
+		out = `{"password": ` + jsonString(password) + "}\n"
 	case creds:
 		out = user + "\n" + password + "\n"
 	default:
@@ -256,40 +257,17 @@ func (h *handler) emit(user, password string) error {
 	return err
 }
 
-// pyJSONString quotes s as Python's json.dumps does by default
-// (ensure_ascii): unlike encoding/json it leaves <, > and & alone and
-// escapes every non-ASCII rune.
-func pyJSONString(s string) string {
+// jsonString quotes s as a JSON string for pip's and uv's parsers.
+// SetEscapeHTML(false) leaves <, > and & alone: the answer is never part of
+// an HTML page.
+func jsonString(s string) string {
 	var b strings.Builder
-	b.WriteByte('"')
-	for _, r := range s {
-		switch {
-		case r == '"' || r == '\\':
-			b.WriteByte('\\')
-			b.WriteRune(r)
-		case r == '\n':
-			b.WriteString(`\n`)
-		case r == '\r':
-			b.WriteString(`\r`)
-		case r == '\t':
-			b.WriteString(`\t`)
-		case r == '\b':
-			b.WriteString(`\b`)
-		case r == '\f':
-			b.WriteString(`\f`)
-		case r < 0x20 || r > 0x7e:
-			if r > 0xffff {
-				r1, r2 := utf16.EncodeRune(r)
-				fmt.Fprintf(&b, `\u%04x\u%04x`, r1, r2)
-			} else {
-				fmt.Fprintf(&b, `\u%04x`, r)
-			}
-		default:
-			b.WriteRune(r)
-		}
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(s); err != nil {
+		panic(err) // a string always encodes
 	}
-	b.WriteByte('"')
-	return b.String()
+	return strings.TrimSuffix(b.String(), "\n")
 }
 
 // getPlain answers for a service no feed covers, from the same OS store a

@@ -16,18 +16,19 @@ import (
 
 func init() { os.Setenv("FEEDKEY_SYSTEM_CONFIG", "") }
 
-// TestPyJSONString compares with Python's own json.dumps, byte for byte.
-func TestPyJSONString(t *testing.T) {
-	inputs := []string{"plain", `quo"te\back`, "new\nline\ttab\r\b\f", "<&>", "é", "😀", "\x01\x7f", ""}
+// TestJSONString: Python's json.loads, which pip uses, reads back exactly
+// the string that was quoted.
+func TestJSONString(t *testing.T) {
+	inputs := []string{"plain", `quo"te\back`, "new\nline\ttab\r\b\f", "<&>", "é", "😀", "\x01\x7f", "\u2028\u2029", ""}
 	for _, in := range inputs {
-		cmd := exec.Command("/usr/bin/python3", "-c", "import json,sys; sys.stdout.write(json.dumps(sys.stdin.read()))")
-		cmd.Stdin = strings.NewReader(in)
-		want, err := cmd.Output()
+		cmd := exec.Command("/usr/bin/python3", "-c", "import json,sys; sys.stdout.write(json.loads(sys.stdin.read()))")
+		cmd.Stdin = strings.NewReader(jsonString(in))
+		got, err := cmd.Output()
 		if err != nil {
-			t.Fatalf("python3: %v", err)
+			t.Fatalf("python3 json.loads(%s): %v", jsonString(in), err)
 		}
-		if got := pyJSONString(in); got != string(want) {
-			t.Errorf("pyJSONString(%q) = %s, want %s", in, got, want)
+		if string(got) != in {
+			t.Errorf("json.loads(%s) = %q, want %q", jsonString(in), got, in)
 		}
 	}
 }
