@@ -140,6 +140,14 @@ func (m *Manager) Login(ctx context.Context, cfg *config.Config, f feed.Feed, p 
 	if err != nil {
 		return store.Credential{}, fmt.Errorf("sign in to %s: %w", f.ID, err)
 	}
+	// The sign-in itself runs unlocked (it waits for a person); its write
+	// takes the lock, so that a refresh collecting chunks never removes
+	// the parts of a record about to be switched to.
+	unlock, err := lockCredential(ctx, m.LockDir, f.CredentialID(cfg.Trust))
+	if err != nil {
+		return store.Credential{}, err
+	}
+	defer unlock()
 	return m.save(ctx, cfg, f, c)
 }
 
