@@ -163,16 +163,13 @@ type Scheduler struct {
 	flights  map[string]*flight
 	wake     chan struct{} // pokes Run after a change; buffered, drained under mu
 	gen      uint64        // Track counter, to ignore results for replaced credentials
-	inflight int           // flights whose results have not been announced yet
 	running  bool
 	base     context.Context // Run's context while running
 	flightWG sync.WaitGroup
 
-	// Test hooks (set before use) and counters (guarded by mu).
-	idleHook func()                 // Run is about to block with nothing in flight
-	joinHook func(id string, n int) // RefreshNow joined a flight (n waiters now)
-	wakeups  int                    // times Run woke up
-	jumps    int                    // clock jumps detected
+	// Counters (guarded by mu), for the wake-up figures tests report.
+	wakeups int // times Run woke up
+	jumps   int // clock jumps detected
 }
 
 type entry struct {
@@ -313,13 +310,9 @@ func (s *Scheduler) RefreshNow(ctx context.Context, id string) error {
 		f = s.startLocked(id, e)
 	}
 	f.waiters++
-	n, hook := f.waiters, s.joinHook
 	s.mu.Unlock()
 	if started {
 		s.notify(id)
-	}
-	if hook != nil {
-		hook(id, n)
 	}
 	select {
 	case <-f.done:
@@ -334,7 +327,6 @@ func (s *Scheduler) RefreshNow(ctx context.Context, id string) error {
 func (s *Scheduler) startLocked(id string, e *entry) *flight {
 	f := &flight{gen: e.gen, done: make(chan struct{})}
 	s.flights[id] = f
-	s.inflight++
 	ctx := s.base
 	if ctx == nil {
 		ctx = context.Background()
@@ -386,10 +378,8 @@ func (s *Scheduler) run(ctx context.Context, id string, f *flight) {
 	close(f.done)
 	s.notify(id)
 
-	// Only now let Run count the flight as finished, so that when Run
-	// reports idle every result has been announced.
+	// Wake Run to plan the next refresh, after the result was announced.
 	s.mu.Lock()
-	s.inflight--
 	s.pokeLocked()
 	s.mu.Unlock()
 }
@@ -485,7 +475,7 @@ func (s *Scheduler) Run(ctx context.Context) error {
 
 	replan := false
 	for {
-		now, wake, changed, idle := s.pass(replan)
+		now, wake, changed := s.pass(replan)
 		replan = false
 		s.notify(changed...)
 
@@ -494,9 +484,6 @@ func (s *Scheduler) Run(ctx context.Context) error {
 		if !wake.IsZero() {
 			due = clock.NewTimer(wake.Sub(now))
 			dueC = due.C()
-		}
-		if idle && s.idleHook != nil {
-			s.idleHook()
 		}
 		select {
 		case <-ctx.Done():
@@ -525,10 +512,10 @@ func (s *Scheduler) Run(ctx context.Context) error {
 }
 
 // pass starts every due refresh, marks credentials that ran out, and
-// returns the time of the next thing to do (zero: nothing), the ids whose
-// state changed, and whether nothing is in flight. With replan (after a
-// clock jump), failing credentials retry at once.
-func (s *Scheduler) pass(replan bool) (now, wake time.Time, changed []string, idle bool) {
+// returns the time of the next thing to do (zero: nothing) and the ids whose
+// state changed. With replan (after a clock jump), failing credentials retry
+// at once.
+func (s *Scheduler) pass(replan bool) (now, wake time.Time, changed []string) {
 	now = s.now()
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -563,5 +550,5 @@ func (s *Scheduler) pass(replan bool) (now, wake time.Time, changed []string, id
 			}
 		}
 	}
-	return now, wake, changed, s.inflight == 0
+	return now, wake, changed
 }

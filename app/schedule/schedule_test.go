@@ -8,6 +8,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"testing/synctest"
 	"time"
 )
 
@@ -104,13 +105,14 @@ func (c *fakeClock) jump(d time.Duration) {
 }
 
 // sim runs a Scheduler on a fake clock in lock step with the test: every
-// step fires one timer (or pokes the scheduler) and then waits until Run is
-// idle again, so virtual days pass in milliseconds without real sleeps.
+// step fires one timer (or pokes the scheduler) and then waits until every
+// goroutine of the test's synctest bubble is blocked (Run idle, refreshes
+// done), so virtual days pass in milliseconds without real sleeps or hooks
+// in the Scheduler. Tests that use it run inside synctest.Test.
 type sim struct {
-	tb   testing.TB
-	clk  *fakeClock
-	s    *Scheduler
-	idle chan struct{}
+	tb  testing.TB
+	clk *fakeClock
+	s   *Scheduler
 }
 
 // seeded is a deterministic jitter source.
@@ -120,13 +122,7 @@ func seeded() func() float64 { return rand.New(rand.NewPCG(1, 2)).Float64 }
 func start(tb testing.TB, s *Scheduler, clk *fakeClock) *sim {
 	tb.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	m := &sim{tb: tb, clk: clk, s: s, idle: make(chan struct{})}
-	s.idleHook = func() {
-		select {
-		case m.idle <- struct{}{}:
-		case <-ctx.Done():
-		}
-	}
+	m := &sim{tb: tb, clk: clk, s: s}
 	done := make(chan error, 1)
 	go func() { done <- s.Run(ctx) }()
 	tb.Cleanup(func() {
@@ -139,14 +135,7 @@ func start(tb testing.TB, s *Scheduler, clk *fakeClock) *sim {
 	return m
 }
 
-func (m *sim) waitIdle() {
-	m.tb.Helper()
-	select {
-	case <-m.idle:
-	case <-time.After(10 * time.Second): // only reached if the scheduler hangs
-		m.tb.Fatal("scheduler did not become idle")
-	}
-}
+func (m *sim) waitIdle() { synctest.Wait() }
 
 // advance moves virtual time forward by d, firing timers in order.
 func (m *sim) advance(d time.Duration) {
@@ -247,167 +236,173 @@ func simulateWeek(tb testing.TB) (calls int, minLeft time.Duration, m *sim) {
 }
 
 func TestWeekOfHourTokens(t *testing.T) {
-	calls, minLeft, m := simulateWeek(t)
-	// The 25 % rule refreshes a 1-hour token 15 minutes before expiry: at
-	// best one refresh per 45 minutes.
-	life := time.Hour
-	lead := max(time.Duration(float64(life)*leadFraction), minLead)
-	minimum := int(week / (life - lead))
-	t.Logf("7 days of 1 h tokens: %d refresh calls (minimum %d, ratio %.3f), least validity seen %v, %d timer wake-ups",
-		calls, minimum, float64(calls)/float64(minimum), minLeft, m.clk.fired)
-	if float64(calls) > 1.1*float64(minimum) {
-		t.Errorf("%d refresh calls, want ≤ 1.1 × %d", calls, minimum)
-	}
-	if calls < minimum-1 {
-		t.Errorf("%d refresh calls, fewer than the %d the 25 %% rule needs", calls, minimum)
-	}
+	synctest.Test(t, func(t *testing.T) {
+		calls, minLeft, m := simulateWeek(t)
+		// The 25 % rule refreshes a 1-hour token 15 minutes before expiry: at
+		// best one refresh per 45 minutes.
+		life := time.Hour
+		lead := max(time.Duration(float64(life)*leadFraction), minLead)
+		minimum := int(week / (life - lead))
+		t.Logf("7 days of 1 h tokens: %d refresh calls (minimum %d, ratio %.3f), least validity seen %v, %d timer wake-ups",
+			calls, minimum, float64(calls)/float64(minimum), minLeft, m.clk.fired)
+		if float64(calls) > 1.1*float64(minimum) {
+			t.Errorf("%d refresh calls, want ≤ 1.1 × %d", calls, minimum)
+		}
+		if calls < minimum-1 {
+			t.Errorf("%d refresh calls, fewer than the %d the 25 %% rule needs", calls, minimum)
+		}
+	})
 }
 
 func TestBackoffKeepsOldTokenAndRecovers(t *testing.T) {
-	clk := newFakeClock()
-	ts := newTokenStore(clk)
-	var failing atomic.Bool
-	failing.Store(true)
-	s := &Scheduler{Clock: clk, Rand: seeded(), Refresh: ts.refresher(map[string]time.Duration{"contoso": time.Hour}, func(string) error {
-		if failing.Load() {
-			return errors.New("token endpoint: 503 Service Unavailable")
-		}
-		return nil
-	})}
-	t0 := clk.Now()
-	exp0 := t0.Add(time.Hour)
-	s.Track("contoso", t0, exp0)
-	m := start(t, s, clk)
-
-	// Three hours of outage, looking at what the tray shows every minute.
-	for range 180 {
-		m.advance(time.Minute)
-		now := clk.Now()
-		st, _ := s.Status("contoso")
-		want := Failing
-		switch {
-		case len(ts.callTimes("contoso")) == 0:
-			want = Valid
-		case !now.Before(exp0):
-			want = Expired
-		}
-		if st.State != want || !st.Expires.Equal(exp0) {
-			t.Fatalf("at +%v status = %v until %v, want %v until %v (the old token)", now.Sub(t0), st.State, st.Expires, want, exp0)
-		}
-		if want != Valid && (st.LastErr == nil || !st.NextAttempt.After(now)) {
-			t.Fatalf("at +%v failing status = %+v, want an error and a retry time", now.Sub(t0), st)
-		}
-	}
-
-	times := ts.callTimes("contoso")
-	if first := times[0].Sub(t0); first < 45*time.Minute-90*time.Second || first > 45*time.Minute {
-		t.Errorf("first refresh at +%v, want in [43m30s, 45m]", first)
-	}
-	gaps := make([]time.Duration, 0, len(times))
-	for k := 1; k < len(times); k++ {
-		gap := times[k].Sub(times[k-1])
-		gaps = append(gaps, gap)
-		bound := backoffMax
-		if k <= 10 {
-			bound = min(backoffMin<<(k-1), backoffMax)
-		}
-		if gap < bound*3/4 || gap > bound {
-			t.Errorf("retry %d came %v after the previous, want in [%v, %v]", k, gap, bound*3/4, bound)
-		}
-	}
-	if len(gaps) < 8 {
-		t.Fatalf("only %d retries in 3 hours, want the backoff to reach its cap", len(gaps))
-	}
-	t.Logf("retry gaps: %v", gaps)
-
-	// The network comes back: the next retry succeeds and the schedule
-	// returns to normal.
-	failing.Store(false)
-	n := len(times)
-	m.advance(backoffMax)
-	times = ts.callTimes("contoso")
-	if len(times) != n+1 {
-		t.Fatalf("%d calls after recovery, want %d", len(times), n+1)
-	}
-	recovered := times[n]
-	st, _ := s.Status("contoso")
-	if st.State != Valid || st.LastErr != nil || !st.Expires.Equal(recovered.Add(time.Hour)) {
-		t.Fatalf("after recovery status = %+v, want valid until %v", st, recovered.Add(time.Hour))
-	}
-	m.advance(time.Hour)
-	times = ts.callTimes("contoso")
-	if len(times) != n+2 {
-		t.Fatalf("%d calls an hour after recovery, want %d", len(times), n+2)
-	}
-	if gap := times[n+1].Sub(recovered); gap < 45*time.Minute-90*time.Second || gap > 45*time.Minute {
-		t.Errorf("first refresh after recovery %v later, want in [43m30s, 45m]", gap)
-	}
-}
-
-func TestRecoversAfterSleep(t *testing.T) {
-	clk := newFakeClock()
-	ts := newTokenStore(clk)
-	var offline atomic.Bool
-	offline.Store(true)
-	s := &Scheduler{Clock: clk, Rand: seeded(), Refresh: ts.refresher(
-		map[string]time.Duration{"a": time.Hour, "b": 24 * time.Hour, "c": time.Hour},
-		func(id string) error {
-			if id == "c" && offline.Load() {
-				return errors.New("dial tcp: network is unreachable")
+	synctest.Test(t, func(t *testing.T) {
+		clk := newFakeClock()
+		ts := newTokenStore(clk)
+		var failing atomic.Bool
+		failing.Store(true)
+		s := &Scheduler{Clock: clk, Rand: seeded(), Refresh: ts.refresher(map[string]time.Duration{"contoso": time.Hour}, func(string) error {
+			if failing.Load() {
+				return errors.New("token endpoint: 503 Service Unavailable")
 			}
 			return nil
 		})}
-	t0 := clk.Now()
-	s.Track("a", t0, t0.Add(time.Hour))
-	s.Track("b", t0, t0.Add(24*time.Hour))
-	s.Track("c", t0.Add(-55*time.Minute), t0.Add(5*time.Minute)) // due at once, failing
-	m := start(t, s, clk)
-	m.advance(10 * time.Minute)
-	cBefore := len(ts.callTimes("c"))
-	if st, _ := s.Status("c"); st.State != Expired || st.NextAttempt.IsZero() {
-		t.Fatalf("before sleep c = %+v, want expired and retrying", st)
-	}
+		t0 := clk.Now()
+		exp0 := t0.Add(time.Hour)
+		s.Track("contoso", t0, exp0)
+		m := start(t, s, clk)
 
-	// The lid closes for 8 hours: the wall clock moves, timers do not fire.
-	clk.jump(8 * time.Hour)
-	offline.Store(false)
-	resume := clk.Now()
-	if st, _ := s.Status("a"); st.State != Expired {
-		t.Errorf("right after resume a = %v, want expired", st.State)
-	}
-	m.advance(tickEvery)
+		// Three hours of outage, looking at what the tray shows every minute.
+		for range 180 {
+			m.advance(time.Minute)
+			now := clk.Now()
+			st, _ := s.Status("contoso")
+			want := Failing
+			switch {
+			case len(ts.callTimes("contoso")) == 0:
+				want = Valid
+			case !now.Before(exp0):
+				want = Expired
+			}
+			if st.State != want || !st.Expires.Equal(exp0) {
+				t.Fatalf("at +%v status = %v until %v, want %v until %v (the old token)", now.Sub(t0), st.State, st.Expires, want, exp0)
+			}
+			if want != Valid && (st.LastErr == nil || !st.NextAttempt.After(now)) {
+				t.Fatalf("at +%v failing status = %+v, want an error and a retry time", now.Sub(t0), st)
+			}
+		}
 
-	a := ts.callTimes("a")
-	if len(a) != 1 || a[0].Sub(resume) > tickEvery {
-		t.Fatalf("a refreshed at %v, want once within %v of resume at %v", a, tickEvery, resume)
-	}
-	if st, _ := s.Status("a"); st.State != Valid || !st.Expires.Equal(a[0].Add(time.Hour)) {
-		t.Errorf("after resume a = %+v, want valid for an hour", st)
-	}
-	if b := ts.callTimes("b"); len(b) != 0 {
-		t.Errorf("b (24 h token, 16 h left) refreshed at %v, want not yet", b)
-	}
-	c := ts.callTimes("c")
-	if len(c) != cBefore+1 || c[cBefore].Sub(resume) > tickEvery {
-		t.Errorf("c retried at %v, want once right after resume", c[cBefore:])
-	}
-	if st, _ := s.Status("c"); st.State != Valid {
-		t.Errorf("after resume c = %+v, want valid", st)
-	}
-	if got := jumps(s); got != 1 {
-		t.Errorf("%d clock jumps detected, want 1", got)
-	}
+		times := ts.callTimes("contoso")
+		if first := times[0].Sub(t0); first < 45*time.Minute-90*time.Second || first > 45*time.Minute {
+			t.Errorf("first refresh at +%v, want in [43m30s, 45m]", first)
+		}
+		gaps := make([]time.Duration, 0, len(times))
+		for k := 1; k < len(times); k++ {
+			gap := times[k].Sub(times[k-1])
+			gaps = append(gaps, gap)
+			bound := backoffMax
+			if k <= 10 {
+				bound = min(backoffMin<<(k-1), backoffMax)
+			}
+			if gap < bound*3/4 || gap > bound {
+				t.Errorf("retry %d came %v after the previous, want in [%v, %v]", k, gap, bound*3/4, bound)
+			}
+		}
+		if len(gaps) < 8 {
+			t.Fatalf("only %d retries in 3 hours, want the backoff to reach its cap", len(gaps))
+		}
+		t.Logf("retry gaps: %v", gaps)
 
-	// The clock is set back two hours: noticed, but nothing to refresh.
-	calls := len(ts.callTimes("a")) + len(ts.callTimes("b")) + len(ts.callTimes("c"))
-	clk.jump(-2 * time.Hour)
-	m.advance(2 * tickEvery)
-	if got := jumps(s); got != 2 {
-		t.Errorf("%d clock jumps detected, want 2", got)
-	}
-	if now := len(ts.callTimes("a")) + len(ts.callTimes("b")) + len(ts.callTimes("c")); now != calls {
-		t.Errorf("%d refreshes after the clock went back, want none", now-calls)
-	}
+		// The network comes back: the next retry succeeds and the schedule
+		// returns to normal.
+		failing.Store(false)
+		n := len(times)
+		m.advance(backoffMax)
+		times = ts.callTimes("contoso")
+		if len(times) != n+1 {
+			t.Fatalf("%d calls after recovery, want %d", len(times), n+1)
+		}
+		recovered := times[n]
+		st, _ := s.Status("contoso")
+		if st.State != Valid || st.LastErr != nil || !st.Expires.Equal(recovered.Add(time.Hour)) {
+			t.Fatalf("after recovery status = %+v, want valid until %v", st, recovered.Add(time.Hour))
+		}
+		m.advance(time.Hour)
+		times = ts.callTimes("contoso")
+		if len(times) != n+2 {
+			t.Fatalf("%d calls an hour after recovery, want %d", len(times), n+2)
+		}
+		if gap := times[n+1].Sub(recovered); gap < 45*time.Minute-90*time.Second || gap > 45*time.Minute {
+			t.Errorf("first refresh after recovery %v later, want in [43m30s, 45m]", gap)
+		}
+	})
+}
+
+func TestRecoversAfterSleep(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		clk := newFakeClock()
+		ts := newTokenStore(clk)
+		var offline atomic.Bool
+		offline.Store(true)
+		s := &Scheduler{Clock: clk, Rand: seeded(), Refresh: ts.refresher(
+			map[string]time.Duration{"a": time.Hour, "b": 24 * time.Hour, "c": time.Hour},
+			func(id string) error {
+				if id == "c" && offline.Load() {
+					return errors.New("dial tcp: network is unreachable")
+				}
+				return nil
+			})}
+		t0 := clk.Now()
+		s.Track("a", t0, t0.Add(time.Hour))
+		s.Track("b", t0, t0.Add(24*time.Hour))
+		s.Track("c", t0.Add(-55*time.Minute), t0.Add(5*time.Minute)) // due at once, failing
+		m := start(t, s, clk)
+		m.advance(10 * time.Minute)
+		cBefore := len(ts.callTimes("c"))
+		if st, _ := s.Status("c"); st.State != Expired || st.NextAttempt.IsZero() {
+			t.Fatalf("before sleep c = %+v, want expired and retrying", st)
+		}
+
+		// The lid closes for 8 hours: the wall clock moves, timers do not fire.
+		clk.jump(8 * time.Hour)
+		offline.Store(false)
+		resume := clk.Now()
+		if st, _ := s.Status("a"); st.State != Expired {
+			t.Errorf("right after resume a = %v, want expired", st.State)
+		}
+		m.advance(tickEvery)
+
+		a := ts.callTimes("a")
+		if len(a) != 1 || a[0].Sub(resume) > tickEvery {
+			t.Fatalf("a refreshed at %v, want once within %v of resume at %v", a, tickEvery, resume)
+		}
+		if st, _ := s.Status("a"); st.State != Valid || !st.Expires.Equal(a[0].Add(time.Hour)) {
+			t.Errorf("after resume a = %+v, want valid for an hour", st)
+		}
+		if b := ts.callTimes("b"); len(b) != 0 {
+			t.Errorf("b (24 h token, 16 h left) refreshed at %v, want not yet", b)
+		}
+		c := ts.callTimes("c")
+		if len(c) != cBefore+1 || c[cBefore].Sub(resume) > tickEvery {
+			t.Errorf("c retried at %v, want once right after resume", c[cBefore:])
+		}
+		if st, _ := s.Status("c"); st.State != Valid {
+			t.Errorf("after resume c = %+v, want valid", st)
+		}
+		if got := jumps(s); got != 1 {
+			t.Errorf("%d clock jumps detected, want 1", got)
+		}
+
+		// The clock is set back two hours: noticed, but nothing to refresh.
+		calls := len(ts.callTimes("a")) + len(ts.callTimes("b")) + len(ts.callTimes("c"))
+		clk.jump(-2 * time.Hour)
+		m.advance(2 * tickEvery)
+		if got := jumps(s); got != 2 {
+			t.Errorf("%d clock jumps detected, want 2", got)
+		}
+		if now := len(ts.callTimes("a")) + len(ts.callTimes("b")) + len(ts.callTimes("c")); now != calls {
+			t.Errorf("%d refreshes after the clock went back, want none", now-calls)
+		}
+	})
 }
 
 func jumps(s *Scheduler) int {
@@ -417,50 +412,50 @@ func jumps(s *Scheduler) int {
 }
 
 func TestConcurrentRefreshNowCoalesces(t *testing.T) {
-	clk := newFakeClock()
-	release := make(chan struct{})
-	var calls atomic.Int32
-	s := &Scheduler{Clock: clk, Refresh: func(ctx context.Context, id string) (time.Time, error) {
-		calls.Add(1)
-		<-release
-		return clk.Now().Add(time.Hour), nil
-	}}
-	joined := make(chan int, 20)
-	s.joinHook = func(_ string, n int) { joined <- n }
-	s.Track("contoso", clk.Now(), clk.Now().Add(time.Hour))
+	synctest.Test(t, func(t *testing.T) {
+		clk := newFakeClock()
+		release := make(chan struct{})
+		var calls atomic.Int32
+		s := &Scheduler{Clock: clk, Refresh: func(ctx context.Context, id string) (time.Time, error) {
+			calls.Add(1)
+			<-release
+			return clk.Now().Add(time.Hour), nil
+		}}
+		s.Track("contoso", clk.Now(), clk.Now().Add(time.Hour))
 
-	errs := make(chan error, 20)
-	var wg sync.WaitGroup
-	for range 20 {
-		wg.Go(func() { errs <- s.RefreshNow(context.Background(), "contoso") })
-	}
-	most := 0
-	for range 20 { // the refresh cannot finish before release: all join it
-		most = max(most, <-joined)
-	}
-	if st, _ := s.Status("contoso"); st.State != Refreshing {
-		t.Errorf("during refresh state = %v, want refreshing", st.State)
-	}
-	close(release)
-	wg.Wait()
-	close(errs)
-	for err := range errs {
-		if err != nil {
-			t.Errorf("RefreshNow = %v", err)
+		errs := make(chan error, 20)
+		var wg sync.WaitGroup
+		for range 20 {
+			wg.Go(func() { errs <- s.RefreshNow(context.Background(), "contoso") })
 		}
-	}
-	if n := calls.Load(); n != 1 || most != 20 {
-		t.Errorf("20 concurrent RefreshNow: %d refresh calls, %d waiters on one flight; want 1 and 20", n, most)
-	}
-	if st, _ := s.Status("contoso"); st.State != Valid || st.Refreshes != 1 {
-		t.Errorf("after refresh status = %+v, want valid with 1 refresh", st)
-	}
-	if err := s.RefreshNow(context.Background(), "contoso"); err != nil || calls.Load() != 2 {
-		t.Errorf("a later RefreshNow = %v with %d calls, want a second refresh", err, calls.Load())
-	}
-	if err := s.RefreshNow(context.Background(), "nope"); !errors.Is(err, ErrNotTracked) {
-		t.Errorf("RefreshNow(unknown) = %v, want ErrNotTracked", err)
-	}
+		synctest.Wait() // the refresh cannot finish before release: all join it
+		s.mu.Lock()
+		most := s.flights["contoso"].waiters
+		s.mu.Unlock()
+		if st, _ := s.Status("contoso"); st.State != Refreshing {
+			t.Errorf("during refresh state = %v, want refreshing", st.State)
+		}
+		close(release)
+		wg.Wait()
+		close(errs)
+		for err := range errs {
+			if err != nil {
+				t.Errorf("RefreshNow = %v", err)
+			}
+		}
+		if n := calls.Load(); n != 1 || most != 20 {
+			t.Errorf("20 concurrent RefreshNow: %d refresh calls, %d waiters on one flight; want 1 and 20", n, most)
+		}
+		if st, _ := s.Status("contoso"); st.State != Valid || st.Refreshes != 1 {
+			t.Errorf("after refresh status = %+v, want valid with 1 refresh", st)
+		}
+		if err := s.RefreshNow(context.Background(), "contoso"); err != nil || calls.Load() != 2 {
+			t.Errorf("a later RefreshNow = %v with %d calls, want a second refresh", err, calls.Load())
+		}
+		if err := s.RefreshNow(context.Background(), "nope"); !errors.Is(err, ErrNotTracked) {
+			t.Errorf("RefreshNow(unknown) = %v, want ErrNotTracked", err)
+		}
+	})
 }
 
 func TestDifferentCredentialsRefreshConcurrently(t *testing.T) {
@@ -490,152 +485,158 @@ func TestDifferentCredentialsRefreshConcurrently(t *testing.T) {
 }
 
 func TestNeedsPersonStopsRetries(t *testing.T) {
-	clk := newFakeClock()
-	ts := newTokenStore(clk)
-	var revoked atomic.Bool
-	revoked.Store(true)
-	var mu sync.Mutex
-	seen := map[State]int{}
-	s := &Scheduler{
-		Clock: clk,
-		Rand:  seeded(),
-		Refresh: ts.refresher(map[string]time.Duration{"contoso": time.Hour}, func(string) error {
-			if revoked.Load() {
-				return fmt.Errorf("entra: invalid_grant: %w", ErrNeedsPerson)
-			}
-			return nil
-		}),
-		OnChange: func(st Status) {
-			mu.Lock()
-			defer mu.Unlock()
-			seen[st.State]++
-		},
-	}
-	t0 := clk.Now()
-	s.Track("contoso", t0, t0.Add(time.Hour))
-	m := start(t, s, clk)
+	synctest.Test(t, func(t *testing.T) {
+		clk := newFakeClock()
+		ts := newTokenStore(clk)
+		var revoked atomic.Bool
+		revoked.Store(true)
+		var mu sync.Mutex
+		seen := map[State]int{}
+		s := &Scheduler{
+			Clock: clk,
+			Rand:  seeded(),
+			Refresh: ts.refresher(map[string]time.Duration{"contoso": time.Hour}, func(string) error {
+				if revoked.Load() {
+					return fmt.Errorf("entra: invalid_grant: %w", ErrNeedsPerson)
+				}
+				return nil
+			}),
+			OnChange: func(st Status) {
+				mu.Lock()
+				defer mu.Unlock()
+				seen[st.State]++
+			},
+		}
+		t0 := clk.Now()
+		s.Track("contoso", t0, t0.Add(time.Hour))
+		m := start(t, s, clk)
 
-	m.advance(50 * time.Minute)
-	st, _ := s.Status("contoso")
-	if st.State != Failing || !errors.Is(st.LastErr, ErrNeedsPerson) || !st.NextAttempt.IsZero() {
-		t.Errorf("with the old token still valid status = %+v, want failing, needs a person, no retry", st)
-	}
-	m.advance(24 * time.Hour)
-	st, _ = s.Status("contoso")
-	if st.State != Expired || !errors.Is(st.LastErr, ErrNeedsPerson) || !st.NextAttempt.IsZero() {
-		t.Errorf("after expiry status = %+v, want expired, needs a person, no retry", st)
-	}
-	if n := len(ts.callTimes("contoso")); n != 1 {
-		t.Errorf("%d refresh calls in a day after ErrNeedsPerson, want 1", n)
-	}
-	mu.Lock()
-	if seen[Failing] == 0 || seen[Expired] == 0 {
-		t.Errorf("OnChange saw %v, want failing and expired", seen)
-	}
-	mu.Unlock()
+		m.advance(50 * time.Minute)
+		st, _ := s.Status("contoso")
+		if st.State != Failing || !errors.Is(st.LastErr, ErrNeedsPerson) || !st.NextAttempt.IsZero() {
+			t.Errorf("with the old token still valid status = %+v, want failing, needs a person, no retry", st)
+		}
+		m.advance(24 * time.Hour)
+		st, _ = s.Status("contoso")
+		if st.State != Expired || !errors.Is(st.LastErr, ErrNeedsPerson) || !st.NextAttempt.IsZero() {
+			t.Errorf("after expiry status = %+v, want expired, needs a person, no retry", st)
+		}
+		if n := len(ts.callTimes("contoso")); n != 1 {
+			t.Errorf("%d refresh calls in a day after ErrNeedsPerson, want 1", n)
+		}
+		mu.Lock()
+		if seen[Failing] == 0 || seen[Expired] == 0 {
+			t.Errorf("OnChange saw %v, want failing and expired", seen)
+		}
+		mu.Unlock()
 
-	// "Refresh now" from the menu tries once more, and only once.
-	var err error
-	m.do(func() { err = s.RefreshNow(context.Background(), "contoso") })
-	if !errors.Is(err, ErrNeedsPerson) {
-		t.Errorf("RefreshNow = %v, want ErrNeedsPerson", err)
-	}
-	m.advance(24 * time.Hour)
-	if n := len(ts.callTimes("contoso")); n != 2 {
-		t.Errorf("%d refresh calls, want 2", n)
-	}
+		// "Refresh now" from the menu tries once more, and only once.
+		var err error
+		m.do(func() { err = s.RefreshNow(context.Background(), "contoso") })
+		if !errors.Is(err, ErrNeedsPerson) {
+			t.Errorf("RefreshNow = %v, want ErrNeedsPerson", err)
+		}
+		m.advance(24 * time.Hour)
+		if n := len(ts.callTimes("contoso")); n != 2 {
+			t.Errorf("%d refresh calls, want 2", n)
+		}
 
-	// After a sign-in the app tracks the new token; the schedule resumes.
-	revoked.Store(false)
-	m.do(func() { s.Track("contoso", clk.Now(), ts.issue("contoso", time.Hour)) })
-	m.advance(time.Hour)
-	st, _ = s.Status("contoso")
-	if n := len(ts.callTimes("contoso")); n != 3 || st.State != Valid || st.LastErr != nil {
-		t.Errorf("after sign-in: %d calls, status %+v; want 3 and valid", n, st)
-	}
+		// After a sign-in the app tracks the new token; the schedule resumes.
+		revoked.Store(false)
+		m.do(func() { s.Track("contoso", clk.Now(), ts.issue("contoso", time.Hour)) })
+		m.advance(time.Hour)
+		st, _ = s.Status("contoso")
+		if n := len(ts.callTimes("contoso")); n != 3 || st.State != Valid || st.LastErr != nil {
+			t.Errorf("after sign-in: %d calls, status %+v; want 3 and valid", n, st)
+		}
+	})
 }
 
 func TestIdleDayFewWakeups(t *testing.T) {
-	clk := newFakeClock()
-	ts := newTokenStore(clk)
-	life := map[string]time.Duration{"contoso": time.Hour, "fabrikam": 8 * time.Hour, "ppm": 24 * time.Hour}
-	s := &Scheduler{Clock: clk, Rand: seeded(), Refresh: ts.refresher(life, nil)}
-	for id, l := range life {
-		s.Track(id, clk.Now(), ts.issue(id, l))
-	}
-	m := start(t, s, clk)
-	m.advance(24 * time.Hour)
+	synctest.Test(t, func(t *testing.T) {
+		clk := newFakeClock()
+		ts := newTokenStore(clk)
+		life := map[string]time.Duration{"contoso": time.Hour, "fabrikam": 8 * time.Hour, "ppm": 24 * time.Hour}
+		s := &Scheduler{Clock: clk, Rand: seeded(), Refresh: ts.refresher(life, nil)}
+		for id, l := range life {
+			s.Track(id, clk.Now(), ts.issue(id, l))
+		}
+		m := start(t, s, clk)
+		m.advance(24 * time.Hour)
 
-	refreshes := 0
-	for id := range life {
-		refreshes += len(ts.callTimes(id))
-	}
-	s.mu.Lock()
-	wakeups := s.wakeups
-	s.mu.Unlock()
-	ticks := int(24 * time.Hour / tickEvery)
-	t.Logf("idle day, 3 credentials: %d refreshes, %d timer fires, %d wake-ups (ticks alone: %d; a 1 s poller: 86400), at most %d timers pending",
-		refreshes, clk.fired, wakeups, ticks, clk.maxActive)
-	// One wake per tick, one per refresh timer, one per refresh result.
-	if limit := ticks + 2*refreshes + 5; wakeups > limit {
-		t.Errorf("%d wake-ups in an idle day, want ≤ %d", wakeups, limit)
-	}
-	if clk.maxActive > 2 {
-		t.Errorf("%d timers pending at once, want ≤ 2 (next due + ticker)", clk.maxActive)
-	}
-	if refreshes > 32+4+1+1 {
-		t.Errorf("%d refreshes, want about 37", refreshes)
-	}
+		refreshes := 0
+		for id := range life {
+			refreshes += len(ts.callTimes(id))
+		}
+		s.mu.Lock()
+		wakeups := s.wakeups
+		s.mu.Unlock()
+		ticks := int(24 * time.Hour / tickEvery)
+		t.Logf("idle day, 3 credentials: %d refreshes, %d timer fires, %d wake-ups (ticks alone: %d; a 1 s poller: 86400), at most %d timers pending",
+			refreshes, clk.fired, wakeups, ticks, clk.maxActive)
+		// One wake per tick, one per refresh timer, one per refresh result.
+		if limit := ticks + 2*refreshes + 5; wakeups > limit {
+			t.Errorf("%d wake-ups in an idle day, want ≤ %d", wakeups, limit)
+		}
+		if clk.maxActive > 2 {
+			t.Errorf("%d timers pending at once, want ≤ 2 (next due + ticker)", clk.maxActive)
+		}
+		if refreshes > 32+4+1+1 {
+			t.Errorf("%d refreshes, want about 37", refreshes)
+		}
+	})
 }
 
 func TestForgetAndBadResults(t *testing.T) {
-	clk := newFakeClock()
-	ts := newTokenStore(clk)
-	s := &Scheduler{Clock: clk, Rand: seeded(), Refresh: func(ctx context.Context, id string) (time.Time, error) {
-		ts.record(id)
-		switch id {
-		case "stale":
-			return clk.Now().Add(-time.Minute), nil
-		case "panics":
-			panic("provider bug")
+	synctest.Test(t, func(t *testing.T) {
+		clk := newFakeClock()
+		ts := newTokenStore(clk)
+		s := &Scheduler{Clock: clk, Rand: seeded(), Refresh: func(ctx context.Context, id string) (time.Time, error) {
+			ts.record(id)
+			switch id {
+			case "stale":
+				return clk.Now().Add(-time.Minute), nil
+			case "panics":
+				panic("provider bug")
+			}
+			return clk.Now().Add(time.Hour), nil
+		}}
+		var mu sync.Mutex
+		var last Status
+		s.OnChange = func(st Status) {
+			mu.Lock()
+			defer mu.Unlock()
+			last = st
 		}
-		return clk.Now().Add(time.Hour), nil
-	}}
-	var mu sync.Mutex
-	var last Status
-	s.OnChange = func(st Status) {
-		mu.Lock()
-		defer mu.Unlock()
-		last = st
-	}
-	m := start(t, s, clk)
+		m := start(t, s, clk)
 
-	// An already-expired result and a panic are failures with backoff.
-	for _, id := range []string{"stale", "panics"} {
-		m.do(func() { s.Track(id, time.Time{}, time.Time{}) })
-		m.advance(10 * time.Minute)
-		st, _ := s.Status(id)
-		if n := len(ts.callTimes(id)); st.State != Expired || st.LastErr == nil || st.NextAttempt.IsZero() || n < 4 || n > 6 {
-			t.Errorf("%s: status %+v after %d calls, want expired, retrying with backoff (4–6 calls)", id, st, n)
+		// An already-expired result and a panic are failures with backoff.
+		for _, id := range []string{"stale", "panics"} {
+			m.do(func() { s.Track(id, time.Time{}, time.Time{}) })
+			m.advance(10 * time.Minute)
+			st, _ := s.Status(id)
+			if n := len(ts.callTimes(id)); st.State != Expired || st.LastErr == nil || st.NextAttempt.IsZero() || n < 4 || n > 6 {
+				t.Errorf("%s: status %+v after %d calls, want expired, retrying with backoff (4–6 calls)", id, st, n)
+			}
+			m.do(func() { s.Forget(id) })
+			mu.Lock()
+			if last.ID != id || last.State != Unknown {
+				t.Errorf("after Forget(%s) OnChange got %+v, want unknown", id, last)
+			}
+			mu.Unlock()
+			n := len(ts.callTimes(id))
+			m.advance(time.Hour)
+			if got := len(ts.callTimes(id)); got != n {
+				t.Errorf("%s: %d refreshes after Forget", id, got-n)
+			}
+			if _, ok := s.Status(id); ok {
+				t.Errorf("%s still tracked after Forget", id)
+			}
 		}
-		m.do(func() { s.Forget(id) })
-		mu.Lock()
-		if last.ID != id || last.State != Unknown {
-			t.Errorf("after Forget(%s) OnChange got %+v, want unknown", id, last)
+		if all := s.All(); len(all) != 0 {
+			t.Errorf("All = %v, want none", all)
 		}
-		mu.Unlock()
-		n := len(ts.callTimes(id))
-		m.advance(time.Hour)
-		if got := len(ts.callTimes(id)); got != n {
-			t.Errorf("%s: %d refreshes after Forget", id, got-n)
-		}
-		if _, ok := s.Status(id); ok {
-			t.Errorf("%s still tracked after Forget", id)
-		}
-	}
-	if all := s.All(); len(all) != 0 {
-		t.Errorf("All = %v, want none", all)
-	}
+	})
 }
 
 func TestRealClock(t *testing.T) {
@@ -663,14 +664,5 @@ func TestRealClock(t *testing.T) {
 	cancel()
 	if err := <-done; !errors.Is(err, context.Canceled) {
 		t.Errorf("Run = %v", err)
-	}
-}
-
-func BenchmarkSimulatedWeek(b *testing.B) {
-	for b.Loop() {
-		calls, minLeft, m := simulateWeek(b)
-		b.ReportMetric(float64(calls), "refreshes/week")
-		b.ReportMetric(minLeft.Minutes(), "min-left-minutes")
-		b.ReportMetric(float64(m.clk.fired), "wakeups/week")
 	}
 }
