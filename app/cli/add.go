@@ -11,6 +11,7 @@ import (
 	"github.com/feedkey/feedkey/auth/feed"
 	"github.com/feedkey/feedkey/auth/store"
 	"github.com/feedkey/feedkey/config"
+	"github.com/spf13/cobra"
 )
 
 // maxToken bounds what add reads from stdin; real tokens are far smaller.
@@ -25,23 +26,27 @@ type addOptions struct {
 	Token    string // azure: session, pat or entra
 }
 
-func runAdd(ctx context.Context, env *Env, args []string) error {
+func newCmdAdd(env *Env) *cobra.Command {
 	var opts addOptions
-	fs := newFlagSet("add")
-	kind := fs.String("kind", "", "feed kind: azure, posit or token (default: detected)")
-	fs.StringVar(&opts.Name, "name", "", "feed id (default: derived from the URL)")
-	fs.StringVar(&opts.Username, "username", "", "user name to present (token feeds; default __token__)")
-	fs.StringVar(&opts.Address, "address", "", "Posit Package Manager server address (default: the URL's origin)")
-	fs.StringVar(&opts.Token, "token", "", "Azure: the credential to make: session (default), pat or entra")
-	pos, err := parseFlags(fs, args)
-	if err != nil {
-		return err
+	var kind string
+	cmd := &cobra.Command{
+		Use:   "add URL",
+		Short: "Add a feed; a static token is read from stdin",
+		Example: `  feedkey add https://pkgs.dev.azure.com/contoso/_packaging/py/pypi/simple/
+  feedkey add https://pypi.example.com/simple/ --kind token < token.txt`,
+		Args: exactly("URL"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			opts.URL, opts.Kind = args[0], feed.Kind(kind)
+			return add(cmd.Context(), env, opts)
+		},
 	}
-	if err := exactArgs("add", pos, "URL"); err != nil {
-		return err
-	}
-	opts.URL, opts.Kind = pos[0], feed.Kind(*kind)
-	return add(ctx, env, opts)
+	fl := cmd.Flags()
+	fl.StringVar(&kind, "kind", "", "feed kind: azure, posit or token (default: detected)")
+	fl.StringVar(&opts.Name, "name", "", "feed id (default: derived from the URL)")
+	fl.StringVar(&opts.Username, "username", "", "user name to present (token feeds; default __token__)")
+	fl.StringVar(&opts.Address, "address", "", "Posit Package Manager server address (default: the URL's origin)")
+	fl.StringVar(&opts.Token, "token", "", "Azure: the credential to make: session (default), pat or entra")
+	return cmd
 }
 
 func add(ctx context.Context, env *Env, opts addOptions) error {

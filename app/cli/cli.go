@@ -5,11 +5,11 @@ package cli
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
 	"os/exec"
+	"runtime/debug"
 	"strings"
 	"time"
 
@@ -22,6 +22,7 @@ import (
 	"github.com/feedkey/feedkey/auth/untrusted"
 	"github.com/feedkey/feedkey/config"
 	"github.com/feedkey/feedkey/control"
+	"github.com/spf13/cobra"
 )
 
 // Env holds what a command touches outside its arguments. [System] returns
@@ -102,39 +103,24 @@ func usagef(format string, a ...any) error { return &usageError{fmt.Sprintf(form
 // errSilent reports failure whose explanation was already printed.
 var errSilent = errors.New("")
 
-type command struct {
-	name, args, summary string
-	run                 func(ctx context.Context, env *Env, args []string) error
-}
-
-func commands() []command {
-	return []command{
-		{"add", "URL [--kind token] [--name ID] [--username USER]", "add a feed; a token is read from stdin", runAdd},
-		{"status", "[--json]", "show feeds and their credentials (never secrets)", runStatus},
-		{"login", "FEED|ORG|URL [--device-code]", "sign in (Azure: browser or device code; Posit: device code; static: token from stdin)", runLogin},
-		{"token", "URL [--json]", "print the credential for URL, refreshing it silently if needed", runToken},
-		{"refresh", "[FEED]", "refresh credentials now, without prompting", runRefresh},
-		{"logout", "FEED", "remove a feed's credential from the keychain", runLogout},
-		{"remove", "FEED", "remove a feed from the config and its credential from the keychain", runRemove},
-		{"doctor", "", "check the keychain, the config and which keyring pip will run", runDoctor},
-		{"install-helper", "[--dir DIR] [--force]", "put the helper on PATH as `keyring`", runInstallHelper},
-		{"tray", "", "run the tray app (also: feedkey with no arguments)", runTray},
-		{"demo", "[--headless]", "try feedkey against a simulated Azure DevOps and Package Manager", runDemo},
-	}
-}
+// mutatesTray lists the commands after which a running tray should reload.
+func mutatesTray(name string) bool { return mutates[name] }
 
 // Main runs feedkey with argv (without the program name) and returns the
 // exit code: 0 success, 1 failure, 2 bad usage.
 func Main(ctx context.Context, argv []string, env *Env) int {
-	err := dispatch(ctx, env, argv)
-	if err == nil && len(argv) > 0 && mutates[argv[0]] {
+	root := newRootCmd(env)
+	root.SetArgs(argv)
+	root.SetIn(env.In)
+	root.SetOut(env.Out)
+	root.SetErr(env.Err)
+	cmd, err := root.ExecuteContextC(ctx)
+	if err == nil && cmd != nil && mutatesTray(cmd.Name()) {
 		changed(ctx)
 	}
 	var ue *usageError
 	switch {
 	case err == nil:
-		return 0
-	case errors.Is(err, flag.ErrHelp):
 		return 0
 	case errors.As(err, &ue):
 		fmt.Fprintf(env.Err, "feedkey: %s\nRun 'feedkey help' for usage.\n", ue.msg)
@@ -146,61 +132,55 @@ func Main(ctx context.Context, argv []string, env *Env) int {
 	return 1
 }
 
-func dispatch(ctx context.Context, env *Env, argv []string) error {
-	if len(argv) == 0 {
-		return runTray(ctx, env, nil)
-	}
-	name := argv[0]
-	switch name {
-	case "help", "-h", "--help":
-		printHelp(env.Out)
-		return nil
-	}
-	for _, c := range commands() {
-		if c.name == name {
-			return c.run(ctx, env, argv[1:])
-		}
-	}
-	return usagef("unknown command %q", name)
-}
-
-func printHelp(w io.Writer) {
-	fmt.Fprintln(w, "feedkey signs you in to private Python package feeds and keeps the tokens fresh.")
-	fmt.Fprintln(w, "\nUsage:")
-	for _, c := range commands() {
-		fmt.Fprintf(w, "  feedkey %s %s\n      %s\n", c.name, c.args, c.summary)
-	}
-}
-
-// newFlagSet returns a flag set that reports errors to its caller only.
-func newFlagSet(name string) *flag.FlagSet {
-	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	fs.SetOutput(io.Discard)
-	return fs
-}
-
-// parseFlags parses flags that may appear before, between or after the
-// positional arguments, and returns the positionals.
-func parseFlags(fs *flag.FlagSet, args []string) ([]string, error) {
-	var pos []string
-	for {
-		if err := fs.Parse(args); err != nil {
-			if errors.Is(err, flag.ErrHelp) {
-				return nil, err
+// newRootCmd builds the command tree: one constructor per verb, each
+// filling an options struct that its run function takes (cli/cli's shape),
+// so tests call the run functions without flag parsing.
+func newRootCmd(env *Env) *cobra.Command {
+	root := &cobra.Command{
+		Use:           "feedkey",
+		Short:         "Sign in to private Python package feeds once, and keep the tokens fresh",
+		Long:          "feedkey signs you in to private Python package feeds and keeps the tokens fresh.\nWith no command it starts the tray.",
+		Version:       version(),
+		SilenceErrors: true,
+		SilenceUsage:  true,
+		// Reached only when argv names no command: none starts the tray,
+		// anything else is a mistyped command.
+		Args: func(cmd *cobra.Command, args []string) error {
+			if len(args) == 0 {
+				return nil
 			}
-			return nil, usagef("%s: %v", fs.Name(), err)
-		}
-		rest := fs.Args()
-		if len(rest) == 0 {
-			return pos, nil
-		}
-		// flag stops at the first positional (or consumes "--"): take it
-		// and go on parsing what follows.
-		if len(rest) < len(args) && args[len(args)-len(rest)-1] == "--" {
-			return append(pos, rest...), nil
-		}
-		pos = append(pos, rest[0])
-		args = rest[1:]
+			msg := fmt.Sprintf("unknown command %q", feed.Redact(args[0]))
+			if s := cmd.SuggestionsFor(args[0]); len(s) > 0 {
+				msg += fmt.Sprintf(" (did you mean %q?)", s[0])
+			}
+			return &usageError{msg}
+		},
+		RunE: func(cmd *cobra.Command, _ []string) error { return runTray(cmd.Context(), env) },
+	}
+	root.SuggestionsMinimumDistance = 2
+	root.SetFlagErrorFunc(func(cmd *cobra.Command, err error) error {
+		return usagef("%s: %s", cmd.Name(), feed.Redact(err.Error()))
+	})
+	root.AddCommand(
+		newCmdAdd(env), newCmdStatus(env), newCmdLogin(env), newCmdToken(env),
+		newCmdRefresh(env), newCmdLogout(env), newCmdRemove(env), newCmdDoctor(env),
+		newCmdInstallHelper(env), newCmdTray(env), newCmdDemo(env),
+	)
+	return root
+}
+
+// version is the release version stamped into the build, or "dev".
+func version() string {
+	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
+		return bi.Main.Version
+	}
+	return "dev"
+}
+
+// exactly checks the positionals of a command that takes the named ones.
+func exactly(names ...string) cobra.PositionalArgs {
+	return func(cmd *cobra.Command, args []string) error {
+		return exactArgs(cmd.Name(), args, names...)
 	}
 }
 

@@ -155,26 +155,40 @@ func TestAddLeavesNothingOnFailure(t *testing.T) {
 	}
 }
 
-func TestParseFlags(t *testing.T) {
+// TestCommandLine: flags anywhere, help and version, and bad usage (exit 2,
+// one line, a suggestion for a mistyped command, the flag as typed).
+func TestCommandLine(t *testing.T) {
+	t.Parallel()
+	e := newTestEnv(t)
 	tests := []struct {
-		args []string
-		pos  []string
-		kind string
-		err  bool
+		args       []string
+		code       int
+		out, err   string // substrings
+		stdinToken string
 	}{
-		{[]string{"URL", "--kind", "token"}, []string{"URL"}, "token", false},
-		{[]string{"--kind=token", "URL"}, []string{"URL"}, "token", false},
-		{[]string{"A", "B"}, []string{"A", "B"}, "", false},
-		{[]string{"--", "--kind"}, []string{"--kind"}, "", false},
-		{[]string{"URL", "--nope"}, nil, "", true},
-		{[]string{"URL", "--kind"}, nil, "", true},
+		{args: []string{"add", "--kind", "token", "https://a.example/simple/"}, stdinToken: "t1\n", out: "Added feed a-example"},
+		{args: []string{"add", "https://b.example/simple/", "--kind=token"}, stdinToken: "t2\n", out: "Added feed b-example"},
+		{args: []string{"token", "--", "https://a.example/simple/"}, out: "t1"},
+		{args: []string{"status", "--jsn"}, code: 2, err: "status: unknown flag: --jsn"},
+		{args: []string{"add", "https://c.example/simple/", "--kind"}, code: 2, err: "flag needs an argument"},
+		{args: []string{"stauts"}, code: 2, err: `unknown command "stauts" (did you mean "status"?)`},
+		{args: []string{"token"}, code: 2, err: "token: missing URL"},
+		{args: []string{"status", "extra"}, code: 2, err: `status: unexpected argument "extra"`},
+		{args: []string{"add", "--help"}, out: "feedkey add URL"},
+		{args: []string{"login", "-h"}, out: "--device-code"},
+		{args: []string{"help", "token"}, out: "feedkey token URL"},
+		{args: []string{"--help"}, out: "Available Commands"},
+		{args: []string{"--version"}, out: "feedkey version dev"},
+		{args: []string{"completion", "bash"}, out: "bash completion"},
 	}
 	for _, tt := range tests {
-		fs := newFlagSet("t")
-		kind := fs.String("kind", "", "")
-		pos, err := parseFlags(fs, tt.args)
-		if (err != nil) != tt.err || strings.Join(pos, " ") != strings.Join(tt.pos, " ") || *kind != tt.kind {
-			t.Errorf("parseFlags(%q) = %q, kind %q, %v", tt.args, pos, *kind, err)
+		code := e.run(tt.stdinToken, tt.args...)
+		if code != tt.code || !strings.Contains(e.out.String(), tt.out) || !strings.Contains(e.err.String(), tt.err) {
+			t.Errorf("feedkey %q = exit %d, stdout %q, stderr %q; want exit %d, stdout with %q, stderr with %q",
+				tt.args, code, e.out, e.err, tt.code, tt.out, tt.err)
+		}
+		if tt.code == 2 && strings.Count(e.err.String(), "\n") != 2 {
+			t.Errorf("feedkey %q: usage error is not one line and the hint: %q", tt.args, e.err)
 		}
 	}
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/feedkey/feedkey/config"
 	"github.com/feedkey/feedkey/simulator"
 	"github.com/feedkey/feedkey/tray"
+	"github.com/spf13/cobra"
 )
 
 // demoTenant and demoUser are who signs in to the simulated Azure DevOps.
@@ -27,16 +28,26 @@ const (
 // prints the pip commands to try, and runs the tray over them (or, with
 // --headless or without a desktop session, waits for Ctrl-C). It never
 // touches the person's own config, and removes its keychain entries at exit.
-func runDemo(ctx context.Context, env *Env, args []string) error {
-	fs := newFlagSet("demo")
-	headless := fs.Bool("headless", false, "run the simulator without the tray")
-	pos, err := parseFlags(fs, args)
-	if err != nil {
-		return err
+func newCmdDemo(env *Env) *cobra.Command {
+	var opts demoOptions
+	cmd := &cobra.Command{
+		Use:   "demo",
+		Short: "Try feedkey against a simulated Azure DevOps and Package Manager",
+		Args:  exactly(),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return runDemo(cmd.Context(), env, opts)
+		},
 	}
-	if err := exactArgs("demo", pos); err != nil {
-		return err
-	}
+	cmd.Flags().BoolVar(&opts.Headless, "headless", false, "run the simulator without the tray")
+	return cmd
+}
+
+// demoOptions are the inputs of `feedkey demo`.
+type demoOptions struct {
+	Headless bool // no tray, even in a desktop session
+}
+
+func runDemo(ctx context.Context, env *Env, opts demoOptions) error {
 	dir, err := os.MkdirTemp("", "feedkey-demo-")
 	if err != nil {
 		return err
@@ -96,7 +107,7 @@ func runDemo(ctx context.Context, env *Env, args []string) error {
 	}()
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt)
 	defer stop()
-	if *headless || tray.Available() != nil {
+	if opts.Headless || tray.Available() != nil {
 		fmt.Fprintf(env.Out, "No tray (headless): sign in with `env %s feedkey login demo-ppm`. Ctrl-C stops the demo.\n", demoEnv)
 		<-ctx.Done()
 		return nil
@@ -104,7 +115,7 @@ func runDemo(ctx context.Context, env *Env, args []string) error {
 	fmt.Fprintf(env.Out, "The tray shows both feeds. Quit it (or Ctrl-C) to stop the demo.\n")
 	demo := *env
 	demo.ConfigPath = cfgPath
-	return runTray(ctx, &demo, nil)
+	return runTray(ctx, &demo)
 }
 
 // startDemoServices starts Entra ID and Azure DevOps, and Package Manager

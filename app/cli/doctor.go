@@ -16,18 +16,29 @@ import (
 	"github.com/feedkey/feedkey/auth/store"
 	"github.com/feedkey/feedkey/auth/untrusted"
 	"github.com/feedkey/feedkey/config"
+	"github.com/spf13/cobra"
 )
 
-func runDoctor(ctx context.Context, env *Env, args []string) error {
-	fs := newFlagSet("doctor")
-	fix := fs.Bool("fix", false, "remove orphaned keychain items (chunks no record uses)")
-	pos, err := parseFlags(fs, args)
-	if err != nil {
-		return err
+func newCmdDoctor(env *Env) *cobra.Command {
+	var opts doctorOptions
+	cmd := &cobra.Command{
+		Use:   "doctor",
+		Short: "Check the keychain, the config and which keyring pip will run",
+		Args:  exactly(),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return runDoctor(cmd.Context(), env, opts)
+		},
 	}
-	if err := exactArgs("doctor", pos); err != nil {
-		return err
-	}
+	cmd.Flags().BoolVar(&opts.Fix, "fix", false, "remove orphaned keychain items (chunks no record uses)")
+	return cmd
+}
+
+// doctorOptions are the inputs of `feedkey doctor`.
+type doctorOptions struct {
+	Fix bool // remove orphaned keychain items
+}
+
+func runDoctor(ctx context.Context, env *Env, opts doctorOptions) error {
 	ok := true
 	report := func(err error, good string) {
 		if err != nil {
@@ -49,7 +60,7 @@ func runDoctor(ctx context.Context, env *Env, args []string) error {
 		for _, err := range checkRecords(ctx, env.Keychain, cfg) {
 			report(err, "")
 		}
-		for _, err := range checkOrphans(ctx, env, cfg, *fix) {
+		for _, err := range checkOrphans(ctx, env, cfg, opts.Fix) {
 			report(err, "")
 		}
 	}

@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
+
+	"github.com/spf13/cobra"
 )
 
 type installOptions struct {
@@ -16,19 +18,19 @@ type installOptions struct {
 	Force bool
 }
 
-func runInstallHelper(ctx context.Context, env *Env, args []string) error {
+func newCmdInstallHelper(env *Env) *cobra.Command {
 	var opts installOptions
-	fs := newFlagSet("install-helper")
-	fs.StringVar(&opts.Dir, "dir", "", "directory on PATH to install into (default ~/.local/bin; Windows %LOCALAPPDATA%\\feedkey\\bin)")
-	fs.BoolVar(&opts.Force, "force", false, "replace a `keyring` that is not feedkey's")
-	pos, err := parseFlags(fs, args)
-	if err != nil {
-		return err
+	cmd := &cobra.Command{
+		Use:   "install-helper",
+		Short: "Put the helper on PATH as `keyring`, outside any virtual environment",
+		Args:  exactly(),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return installHelper(cmd.Context(), env, opts)
+		},
 	}
-	if err := exactArgs("install-helper", pos); err != nil {
-		return err
-	}
-	return installHelper(ctx, env, opts)
+	cmd.Flags().StringVar(&opts.Dir, "dir", "", "directory on PATH to install into (default ~/.local/bin; Windows %LOCALAPPDATA%\\feedkey\\bin)")
+	cmd.Flags().BoolVar(&opts.Force, "force", false, "replace a `keyring` that is not feedkey's")
+	return cmd
 }
 
 func installHelper(ctx context.Context, env *Env, opts installOptions) error {

@@ -10,19 +10,32 @@ import (
 	"github.com/feedkey/feedkey/auth/feed"
 	"github.com/feedkey/feedkey/auth/store"
 	"github.com/feedkey/feedkey/auth/untrusted"
+	"github.com/spf13/cobra"
 )
 
-func runLogin(ctx context.Context, env *Env, args []string) error {
-	fs := newFlagSet("login")
-	deviceCode := fs.Bool("device-code", false, "sign in with a code shown here instead of a browser redirect")
-	pos, err := parseFlags(fs, args)
-	if err != nil {
-		return err
+func newCmdLogin(env *Env) *cobra.Command {
+	var opts loginOptions
+	cmd := &cobra.Command{
+		Use:   "login FEED|ORG|URL",
+		Short: "Sign in (Azure: browser or device code; Posit: device code; static: token from stdin)",
+		Args:  exactly("FEED"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			opts.Feed = args[0]
+			return runLogin(cmd.Context(), env, opts)
+		},
 	}
-	if err := exactArgs("login", pos, "FEED"); err != nil {
-		return err
-	}
-	cfg, f, err := findFeed(env, pos[0])
+	cmd.Flags().BoolVar(&opts.DeviceCode, "device-code", false, "sign in with a code shown here instead of a browser redirect")
+	return cmd
+}
+
+// loginOptions are the inputs of `feedkey login`.
+type loginOptions struct {
+	Feed       string // a feed id, an Azure organization, or a URL a feed covers
+	DeviceCode bool
+}
+
+func runLogin(ctx context.Context, env *Env, opts loginOptions) error {
+	cfg, f, err := findFeed(env, opts.Feed)
 	if err != nil {
 		return err
 	}
@@ -39,7 +52,7 @@ func runLogin(ctx context.Context, env *Env, args []string) error {
 		fmt.Fprintf(env.Out, "Stored the token of feed %s.\n", f.ID)
 		return nil
 	}
-	if *deviceCode {
+	if opts.DeviceCode {
 		f.SignIn = "device-code"
 	}
 	c, err := env.creds().Login(ctx, cfg, f, termPrompter{feed: f.ID, w: env.Err, open: env.OpenURL})

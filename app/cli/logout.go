@@ -8,10 +8,34 @@ import (
 	"github.com/feedkey/feedkey/auth/feed"
 	"github.com/feedkey/feedkey/auth/store"
 	"github.com/feedkey/feedkey/config"
+	"github.com/spf13/cobra"
 )
 
-func runLogout(ctx context.Context, env *Env, args []string) error {
-	cfg, f, err := feedArg(env, "logout", args)
+func newCmdLogout(env *Env) *cobra.Command {
+	return &cobra.Command{
+		Use:   "logout FEED",
+		Short: "Remove a feed's credential from the keychain",
+		Args:  exactly("FEED"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runLogout(cmd.Context(), env, args[0])
+		},
+	}
+}
+
+func newCmdRemove(env *Env) *cobra.Command {
+	return &cobra.Command{
+		Use:   "remove FEED",
+		Short: "Remove a feed from the config and its credential from the keychain",
+		Args:  exactly("FEED"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runRemove(cmd.Context(), env, args[0])
+		},
+	}
+}
+
+// runLogout signs out of the feed named by arg (an id or a URL it covers).
+func runLogout(ctx context.Context, env *Env, arg string) error {
+	cfg, f, err := findFeed(env, arg)
 	if err != nil {
 		return err
 	}
@@ -23,8 +47,9 @@ func runLogout(ctx context.Context, env *Env, args []string) error {
 	return nil
 }
 
-func runRemove(ctx context.Context, env *Env, args []string) error {
-	cfg, f, err := feedArg(env, "remove", args)
+// runRemove removes the feed named by arg from the config.
+func runRemove(ctx context.Context, env *Env, arg string) error {
+	cfg, f, err := findFeed(env, arg)
 	if err != nil {
 		return err
 	}
@@ -43,19 +68,6 @@ func runRemove(ctx context.Context, env *Env, args []string) error {
 	}
 	fmt.Fprintf(env.Out, "Removed feed %s.\n", f.ID)
 	return nil
-}
-
-// feedArg parses the single FEED argument: a feed id or a URL it covers.
-func feedArg(env *Env, cmd string, args []string) (*config.Config, feed.Feed, error) {
-	fs := newFlagSet(cmd)
-	pos, err := parseFlags(fs, args)
-	if err != nil {
-		return nil, feed.Feed{}, err
-	}
-	if err := exactArgs(cmd, pos, "FEED"); err != nil {
-		return nil, feed.Feed{}, err
-	}
-	return findFeed(env, pos[0])
 }
 
 // findFeed finds a feed by id, or by a URL it covers.

@@ -7,17 +7,27 @@ import (
 	"github.com/feedkey/feedkey/auth/feed"
 	"github.com/feedkey/feedkey/auth/untrusted"
 	"github.com/feedkey/feedkey/config"
+	"github.com/spf13/cobra"
 )
 
-func runRefresh(ctx context.Context, env *Env, args []string) error {
-	fs := newFlagSet("refresh")
-	pos, err := parseFlags(fs, args)
-	if err != nil {
-		return err
+func newCmdRefresh(env *Env) *cobra.Command {
+	return &cobra.Command{
+		Use:   "refresh [FEED]",
+		Short: "Refresh credentials now, without prompting",
+		Args: func(cmd *cobra.Command, args []string) error {
+			if len(args) > 1 {
+				return usagef("refresh: unexpected argument %q", feed.Redact(args[1]))
+			}
+			return nil
+		},
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runRefresh(cmd.Context(), env, args)
+		},
 	}
-	if len(pos) > 1 {
-		return usagef("refresh: unexpected argument %q", feed.Redact(pos[1]))
-	}
+}
+
+// runRefresh refreshes the feed pos names, or every feed.
+func runRefresh(ctx context.Context, env *Env, pos []string) error {
 	cfg, err := config.Load(env.ConfigPath)
 	if err != nil {
 		return err

@@ -11,6 +11,7 @@ import (
 	"github.com/feedkey/feedkey/auth/store"
 	"github.com/feedkey/feedkey/auth/untrusted"
 	"github.com/feedkey/feedkey/config"
+	"github.com/spf13/cobra"
 )
 
 // feedStatus is one feed in `feedkey status --json`. Its fields are a stable
@@ -31,16 +32,26 @@ type statusOutput struct {
 	Feeds  []feedStatus `json:"feeds"`
 }
 
-func runStatus(ctx context.Context, env *Env, args []string) error {
-	fs := newFlagSet("status")
-	asJSON := fs.Bool("json", false, "print JSON")
-	pos, err := parseFlags(fs, args)
-	if err != nil {
-		return err
+func newCmdStatus(env *Env) *cobra.Command {
+	var opts statusOptions
+	cmd := &cobra.Command{
+		Use:   "status",
+		Short: "Show feeds and their credentials (never secrets)",
+		Args:  exactly(),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return runStatus(cmd.Context(), env, opts)
+		},
 	}
-	if err := exactArgs("status", pos); err != nil {
-		return err
-	}
+	cmd.Flags().BoolVar(&opts.JSON, "json", false, "print JSON")
+	return cmd
+}
+
+// statusOptions are the inputs of `feedkey status`.
+type statusOptions struct {
+	JSON bool
+}
+
+func runStatus(ctx context.Context, env *Env, opts statusOptions) error {
 	cfg, err := config.Load(env.ConfigPath)
 	if err != nil {
 		return err
@@ -68,7 +79,7 @@ func runStatus(ctx context.Context, env *Env, args []string) error {
 		}
 		out.Feeds = append(out.Feeds, s)
 	}
-	if *asJSON {
+	if opts.JSON {
 		enc := json.NewEncoder(env.Out)
 		enc.SetIndent("", "  ")
 		return enc.Encode(out)

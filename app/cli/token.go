@@ -8,32 +8,45 @@ import (
 	"github.com/feedkey/feedkey/auth/feed"
 	"github.com/feedkey/feedkey/auth/store"
 	"github.com/feedkey/feedkey/config"
+	"github.com/spf13/cobra"
 )
 
-func runToken(ctx context.Context, env *Env, args []string) error {
-	fs := newFlagSet("token")
-	asJSON := fs.Bool("json", false, `print {"username", "password", "expires"} as JSON`)
-	pos, err := parseFlags(fs, args)
-	if err != nil {
-		return err
+func newCmdToken(env *Env) *cobra.Command {
+	var opts tokenOptions
+	cmd := &cobra.Command{
+		Use:   "token URL",
+		Short: "Print the credential for URL, refreshing it silently if needed",
+		Args:  exactly("URL"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			opts.URL = args[0]
+			return runToken(cmd.Context(), env, opts)
+		},
 	}
-	if err := exactArgs("token", pos, "URL"); err != nil {
-		return err
-	}
+	cmd.Flags().BoolVar(&opts.JSON, "json", false, `print {"username", "password", "expires"} as JSON`)
+	return cmd
+}
+
+// tokenOptions are the inputs of `feedkey token`.
+type tokenOptions struct {
+	URL  string
+	JSON bool
+}
+
+func runToken(ctx context.Context, env *Env, opts tokenOptions) error {
 	cfg, err := config.Load(env.ConfigPath)
 	if err != nil {
 		return err
 	}
-	f, err := cfg.Resolve(pos[0])
+	f, err := cfg.Resolve(opts.URL)
 	if err != nil {
-		return fmt.Errorf("%s: %w", feed.Redact(pos[0]), err)
+		return fmt.Errorf("%s: %w", feed.Redact(opts.URL), err)
 	}
 	c, err := env.creds().Fresh(ctx, cfg, f, store.FreshFor)
 	if err != nil {
 		return err
 	}
 	user := f.User(c.Username)
-	if *asJSON {
+	if opts.JSON {
 		out := struct {
 			Username string `json:"username"`
 			Password string `json:"password"`

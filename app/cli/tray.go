@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/godbus/dbus/v5"
+	"github.com/spf13/cobra"
 
 	"github.com/feedkey/feedkey/app/daemon"
 	"github.com/feedkey/feedkey/tray"
@@ -16,10 +17,18 @@ import (
 )
 
 // runTray starts the tray app (`feedkey` with no arguments, or `feedkey tray`).
-func runTray(ctx context.Context, env *Env, args []string) error {
-	if err := exactArgs("tray", args); err != nil {
-		return err
+func newCmdTray(env *Env) *cobra.Command {
+	return &cobra.Command{
+		Use:   "tray",
+		Short: "Run the tray app (also: feedkey with no arguments)",
+		Args:  exactly(),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return runTray(cmd.Context(), env)
+		},
 	}
+}
+
+func runTray(ctx context.Context, env *Env) error {
 	if err := tray.Available(); err != nil {
 		return err
 	}

@@ -143,7 +143,7 @@ func TestBadArguments(t *testing.T) {
 		{[]string{"add", "not a url", "--kind", "token"}, 1, "is not a URL"},
 		{[]string{"add", "http://insecure.example/simple/", "--kind", "token"}, 1, "only to https"},
 		{[]string{"add", "https://x.example/simple/", "--kind", "npm"}, 2, "unknown --kind"},
-		{[]string{"add", "https://x.example/simple/", "--bogus"}, 2, "flag provided but not defined: -bogus"},
+		{[]string{"add", "https://x.example/simple/", "--bogus"}, 2, "unknown flag: --bogus"},
 		{[]string{"add"}, 2, "missing URL"},
 		{[]string{"frobnicate"}, 2, `unknown command "frobnicate"`},
 		{[]string{"logout", "nope"}, 1, `no feed "nope"`},
