@@ -10,9 +10,17 @@ import (
 	"github.com/feedkey/feedkey/auth/feed"
 )
 
-func init() {
-	// Tests never read the machine's /etc/feedkey.
-	os.Setenv("FEEDKEY_SYSTEM_CONFIG", "")
+// envOf is an environment with the given variables and no system config
+// (tests never read the machine's /etc/feedkey) unless they set one.
+func envOf(kv ...string) func(string) (string, bool) {
+	m := map[string]string{"FEEDKEY_SYSTEM_CONFIG": ""}
+	for i := 0; i+1 < len(kv); i += 2 {
+		m[kv[i]] = kv[i+1]
+	}
+	return func(k string) (string, bool) {
+		v, ok := m[k]
+		return v, ok
+	}
 }
 
 const sample = `# feeds for the team
@@ -42,7 +50,7 @@ func write(t *testing.T, content string) string {
 }
 
 func TestLoad(t *testing.T) {
-	c, err := Load(write(t, sample))
+	c, err := LoadEnv(write(t, sample), envOf())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -61,7 +69,7 @@ func TestLoad(t *testing.T) {
 func TestLoadMissingIsEmpty(t *testing.T) {
 	c, err := Load(filepath.Join(t.TempDir(), "nope.toml"))
 	if err != nil || len(c.Feeds) != 0 {
-		t.Fatalf("Load(missing) = %+v, %v", c, err)
+		t.Fatalf("LoadEnv(missing, envOf()) = %+v, %v", c, err)
 	}
 }
 
@@ -82,7 +90,7 @@ func TestLoadErrors(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			p := write(t, tt.content)
-			_, err := Load(p)
+			_, err := LoadEnv(p, envOf())
 			var pe *ParseError
 			if !errors.As(err, &pe) {
 				t.Fatalf("Load = %v, want *ParseError", err)
@@ -107,7 +115,7 @@ func TestAddFeedKeepsTextAndMode(t *testing.T) {
 	if !strings.HasPrefix(string(data), sample) {
 		t.Errorf("AddFeed changed existing text:\n%s", data)
 	}
-	c, err := Load(p)
+	c, err := LoadEnv(p, envOf())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -175,7 +183,7 @@ func TestRemoveFeed(t *testing.T) {
 	if err := RemoveFeed(p, "team"); err != nil {
 		t.Fatal(err)
 	}
-	c, err := Load(p)
+	c, err := LoadEnv(p, envOf())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -198,8 +206,8 @@ func TestRemoveFeed(t *testing.T) {
 
 func TestSystemFeedsAndUserWins(t *testing.T) {
 	sys := write(t, "[[feed]]\nid = \"team\"\nkind = \"token\"\nurl = \"https://sys.example/simple/\"\n[[feed]]\nid = \"fleet\"\nkind = \"token\"\nurl = \"https://fleet.example/simple/\"\n")
-	t.Setenv("FEEDKEY_SYSTEM_CONFIG", sys)
-	c, err := Load(write(t, sample))
+	env := envOf("FEEDKEY_SYSTEM_CONFIG", sys)
+	c, err := LoadEnv(write(t, sample), env)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -219,7 +227,7 @@ func TestPath(t *testing.T) {
 }
 
 func TestPackageManagerAddress(t *testing.T) {
-	t.Setenv("PACKAGEMANAGER_ADDRESS", "https://ppm.example.com/")
+	env := envOf("PACKAGEMANAGER_ADDRESS", "https://ppm.example.com/")
 	c, err := Load(filepath.Join(t.TempDir(), "none.toml"))
 	if err != nil {
 		t.Fatal(err)
@@ -233,24 +241,25 @@ func TestPackageManagerAddress(t *testing.T) {
 	}
 	// A configured feed for the same server wins; no duplicate.
 	p := write(t, "[[feed]]\nid = \"corp\"\nkind = \"posit\"\nurl = \"https://ppm.example.com/pypi-auth/latest/simple/\"\naddress = \"https://ppm.example.com\"\n")
-	if c, err = Load(p); err != nil || len(c.Feeds) != 1 || c.Feeds[0].ID != "corp" {
+	if c, err = LoadEnv(p, env); err != nil || len(c.Feeds) != 1 || c.Feeds[0].ID != "corp" {
 		t.Errorf("with a configured feed: %+v, %v", c, err)
 	}
-	t.Setenv("PACKAGEMANAGER_ADDRESS", "http://ppm.example.com")
-	if _, err := Load(p); err == nil || !strings.Contains(err.Error(), "PACKAGEMANAGER_ADDRESS") {
+	env = envOf("PACKAGEMANAGER_ADDRESS", "http://ppm.example.com")
+	if _, err := LoadEnv(p, env); err == nil || !strings.Contains(err.Error(), "PACKAGEMANAGER_ADDRESS") {
 		t.Errorf("http address: %v", err)
 	}
 }
 
 func TestSystemTrustCoversUserFeeds(t *testing.T) {
 	sys := write(t, "[trust]\nazure_feed_hosts = [\"devops.corp.example\"]\n")
-	t.Setenv("FEEDKEY_SYSTEM_CONFIG", sys)
+	env := envOf("FEEDKEY_SYSTEM_CONFIG", sys)
+	t.Setenv("FEEDKEY_SYSTEM_CONFIG", sys) // AddFeed validates with the process environment
 	p := filepath.Join(t.TempDir(), "config.toml")
 	f := feed.Feed{ID: "corp", Kind: feed.Azure, URL: "https://devops.corp.example/contoso/_packaging/py/pypi/simple/"}
 	if err := AddFeed(p, f); err != nil {
 		t.Fatalf("AddFeed on a host trusted by the system file: %v", err)
 	}
-	if c, err := Load(p); err != nil || len(c.Feeds) != 1 {
+	if c, err := LoadEnv(p, env); err != nil || len(c.Feeds) != 1 {
 		t.Fatalf("Load = %+v, %v", c, err)
 	}
 }
@@ -274,7 +283,7 @@ func TestOversizedConfig(t *testing.T) {
 	if err := os.WriteFile(path, []byte(big), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := Load(path); !errors.Is(err, ErrTooLarge) || !strings.Contains(err.Error(), path) {
+	if _, err := LoadEnv(path, envOf()); !errors.Is(err, ErrTooLarge) || !strings.Contains(err.Error(), path) {
 		t.Errorf("Load of a %d-byte file = %v, want ErrTooLarge naming the file", len(big), err)
 	}
 }

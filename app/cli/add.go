@@ -55,7 +55,7 @@ func add(ctx context.Context, env *Env, opts addOptions) error {
 		return err
 	}
 	u, _ := url.Parse(normalized)
-	cfg, err := config.Load(env.ConfigPath)
+	cfg, err := env.config()
 	if err != nil {
 		return err
 	}

@@ -41,13 +41,26 @@ type Env struct {
 	// looked for beside it.
 	Executable string
 	Getenv     func(string) string
-	LookPath   func(string) (string, error)
-	Now        func() time.Time
+	// LookupEnv reads the variables the config depends on
+	// (FEEDKEY_SYSTEM_CONFIG, PACKAGEMANAGER_ADDRESS); nil means the
+	// process environment.
+	LookupEnv func(string) (string, bool)
+	LookPath  func(string) (string, error)
+	Now       func() time.Time
 	// OpenURL opens a page in the person's browser.
 	OpenURL func(string) error
 	// NewProvider returns the sign-in provider of a kind of feed, for the
 	// config's trusted hosts; nil for kinds without one (static tokens).
 	NewProvider func(kind feed.Kind, trust feed.Trust) auth.Provider
+}
+
+// config loads the config with env's environment.
+func (env *Env) config() (*config.Config, error) {
+	lookup := env.LookupEnv
+	if lookup == nil {
+		lookup = os.LookupEnv
+	}
+	return config.LoadEnv(env.ConfigPath, lookup)
 }
 
 // creds returns the credential manager over env's keychain and providers.
@@ -83,6 +96,7 @@ func System() (*Env, error) {
 		Keychain:    store.OS{},
 		Executable:  exe,
 		Getenv:      os.Getenv,
+		LookupEnv:   os.LookupEnv,
 		LookPath:    exec.LookPath,
 		Now:         time.Now,
 		OpenURL:     openBrowser,

@@ -15,8 +15,6 @@ import (
 	"github.com/feedkey/feedkey/auth/store/storetest"
 )
 
-func init() { os.Setenv("FEEDKEY_SYSTEM_CONFIG", "") }
-
 type testEnv struct {
 	*Env
 	out, err *bytes.Buffer
@@ -33,8 +31,11 @@ func newTestEnv(t *testing.T) *testEnv {
 			ConfigPath: filepath.Join(t.TempDir(), "config.toml"),
 			Keychain:   kc,
 			Getenv:     func(string) string { return "" },
-			LookPath:   func(string) (string, error) { return "", errors.New("not found") },
-			Now:        func() time.Time { return time.Date(2026, 11, 22, 12, 0, 0, 0, time.UTC) },
+			LookupEnv: func(k string) (string, bool) {
+				return "", k == "FEEDKEY_SYSTEM_CONFIG" // no system config, whatever the machine has
+			},
+			LookPath: func(string) (string, error) { return "", errors.New("not found") },
+			Now:      func() time.Time { return time.Date(2026, 11, 22, 12, 0, 0, 0, time.UTC) },
 		},
 		out: out, err: errb, kc: kc,
 	}

@@ -49,7 +49,7 @@ func runDoctor(ctx context.Context, env *Env, opts doctorOptions) error {
 		fmt.Fprintf(env.Out, "ok    %s\n", good)
 	}
 
-	cfg, err := config.Load(env.ConfigPath)
+	cfg, err := env.config()
 	if err == nil {
 		report(nil, fmt.Sprintf("config %s (%d feeds)", env.ConfigPath, len(cfg.Feeds)))
 	} else {

@@ -72,7 +72,7 @@ func runRemove(ctx context.Context, env *Env, arg string) error {
 
 // findFeed finds a feed by id, or by a URL it covers.
 func findFeed(env *Env, arg string) (*config.Config, feed.Feed, error) {
-	cfg, err := config.Load(env.ConfigPath)
+	cfg, err := env.config()
 	if err != nil {
 		return nil, feed.Feed{}, err
 	}

@@ -6,7 +6,6 @@ import (
 
 	"github.com/feedkey/feedkey/auth/feed"
 	"github.com/feedkey/feedkey/auth/untrusted"
-	"github.com/feedkey/feedkey/config"
 	"github.com/spf13/cobra"
 )
 
@@ -28,7 +27,7 @@ func newCmdRefresh(env *Env) *cobra.Command {
 
 // runRefresh refreshes the feed pos names, or every feed.
 func runRefresh(ctx context.Context, env *Env, pos []string) error {
-	cfg, err := config.Load(env.ConfigPath)
+	cfg, err := env.config()
 	if err != nil {
 		return err
 	}

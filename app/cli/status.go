@@ -10,7 +10,6 @@ import (
 
 	"github.com/feedkey/feedkey/auth/store"
 	"github.com/feedkey/feedkey/auth/untrusted"
-	"github.com/feedkey/feedkey/config"
 	"github.com/spf13/cobra"
 )
 
@@ -52,7 +51,7 @@ type statusOptions struct {
 }
 
 func runStatus(ctx context.Context, env *Env, opts statusOptions) error {
-	cfg, err := config.Load(env.ConfigPath)
+	cfg, err := env.config()
 	if err != nil {
 		return err
 	}

@@ -7,7 +7,6 @@ import (
 
 	"github.com/feedkey/feedkey/auth/feed"
 	"github.com/feedkey/feedkey/auth/store"
-	"github.com/feedkey/feedkey/config"
 	"github.com/spf13/cobra"
 )
 
@@ -33,7 +32,7 @@ type tokenOptions struct {
 }
 
 func runToken(ctx context.Context, env *Env, opts tokenOptions) error {
-	cfg, err := config.Load(env.ConfigPath)
+	cfg, err := env.config()
 	if err != nil {
 		return err
 	}

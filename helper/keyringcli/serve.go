@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"strings"
 	"time"
 
@@ -22,6 +23,9 @@ type Env struct {
 	Stdout, Stderr io.Writer
 	// ConfigPath is the user config file; see [config.Path].
 	ConfigPath string
+	// LookupEnv reads the variables the config depends on; nil means the
+	// process environment.
+	LookupEnv func(string) (string, bool)
 	// Keychain holds both feedkey's credentials and the plain entries of
 	// services that match no feed.
 	Keychain store.Keychain
@@ -121,7 +125,11 @@ func (h *handler) run(ctx context.Context) error {
 // lookup finds the feed covering the service, if any. A broken config file
 // fails the call: guessing could hand a token to the wrong place.
 func (h *handler) lookup() (*config.Config, feed.Feed, bool, error) {
-	cfg, err := config.Load(h.env.ConfigPath)
+	lookup := h.env.LookupEnv
+	if lookup == nil {
+		lookup = os.LookupEnv
+	}
+	cfg, err := config.LoadEnv(h.env.ConfigPath, lookup)
 	if err != nil {
 		return nil, feed.Feed{}, false, err
 	}

@@ -14,8 +14,6 @@ import (
 	"github.com/feedkey/feedkey/auth/store/storetest"
 )
 
-func init() { os.Setenv("FEEDKEY_SYSTEM_CONFIG", "") }
-
 // TestJSONString: Python's json.loads, which pip uses, reads back exactly
 // the string that was quoted.
 func TestJSONString(t *testing.T) {
@@ -41,7 +39,7 @@ func TestRunExpiredAndMissing(t *testing.T) {
 	run := func(args ...string) (int, string, string) {
 		var out, errb bytes.Buffer
 		code := Run(context.Background(), args, Env{Stdin: strings.NewReader(""), Stdout: &out, Stderr: &errb,
-			ConfigPath: cfg, Keychain: kc, Now: func() time.Time { return now }})
+			ConfigPath: cfg, LookupEnv: noSystemConfig, Keychain: kc, Now: func() time.Time { return now }})
 		return code, out.String(), errb.String()
 	}
 	if code, out, errs := run("get", "https://a.example/simple/", "u"); code != 1 || out != "" || !strings.Contains(errs, "no credential stored for feed a") {
@@ -69,3 +67,7 @@ func TestRunExpiredAndMissing(t *testing.T) {
 		t.Errorf("--print-completion = %d %q", code, errs)
 	}
 }
+
+// noSystemConfig is the environment of these tests: no system config,
+// whatever the machine has.
+func noSystemConfig(k string) (string, bool) { return "", k == "FEEDKEY_SYSTEM_CONFIG" }
