@@ -67,7 +67,7 @@ func TestLoad(t *testing.T) {
 }
 
 func TestLoadMissingIsEmpty(t *testing.T) {
-	c, err := Load(filepath.Join(t.TempDir(), "nope.toml"))
+	c, err := LoadEnv(filepath.Join(t.TempDir(), "nope.toml"), envOf())
 	if err != nil || len(c.Feeds) != 0 {
 		t.Fatalf("LoadEnv(missing, envOf()) = %+v, %v", c, err)
 	}
@@ -228,7 +228,7 @@ func TestPath(t *testing.T) {
 
 func TestPackageManagerAddress(t *testing.T) {
 	env := envOf("PACKAGEMANAGER_ADDRESS", "https://ppm.example.com/")
-	c, err := Load(filepath.Join(t.TempDir(), "none.toml"))
+	c, err := LoadEnv(filepath.Join(t.TempDir(), "none.toml"), env)
 	if err != nil {
 		t.Fatal(err)
 	}
