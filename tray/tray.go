@@ -5,6 +5,7 @@ package tray
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"sync"
 	"time"
@@ -55,6 +56,23 @@ type Actions struct {
 	AddFeed                             func()
 	OpenPage                            func()
 	Quit                                func()
+}
+
+// Left formats a remaining time the way feedkey shows it everywhere (menu,
+// status): "5 h 12 m", "3 days".
+func Left(d time.Duration) string {
+	d = d.Round(time.Minute)
+	if d < time.Minute {
+		return "less than a minute"
+	}
+	h, m := int(d.Hours()), int(d.Minutes())%60
+	switch {
+	case h >= 48:
+		return fmt.Sprintf("%d days", h/24)
+	case h > 0:
+		return fmt.Sprintf("%d h %d m", h, m)
+	}
+	return fmt.Sprintf("%d m", m)
 }
 
 // Icons returns the icon bytes for a state, in the platform's format.

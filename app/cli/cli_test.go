@@ -85,9 +85,17 @@ func TestStatus(t *testing.T) {
 	}
 	e.run("secret-one", "add", "https://a.example/simple/", "--kind", "token")
 	e.run("secret-two", "add", "https://b.example/simple/", "--kind", "token")
+	if code := e.run("", "status"); code != 0 {
+		t.Errorf("status with every feed ready = %d, want 0", code)
+	}
 	e.run("", "logout", "b-example")
-	if code := e.run("", "status", "--json"); code != 0 {
-		t.Fatalf("status: %d %s", code, e.err)
+	// A second logout says so, and is no failure.
+	if code := e.run("", "logout", "b-example"); code != 0 || !strings.Contains(e.out.String(), "b-example is not signed in") {
+		t.Errorf("second logout = %d %q", code, e.out)
+	}
+	// Scripts branch on status: 1 while a feed needs the person.
+	if code := e.run("", "status", "--json"); code != 1 {
+		t.Fatalf("status with a feed signed out = %d %s, want 1", code, e.err)
 	}
 	var out statusOutput
 	if err := json.Unmarshal(e.out.Bytes(), &out); err != nil {
@@ -102,8 +110,16 @@ func TestStatus(t *testing.T) {
 	}
 	e.run("", "status")
 	text := e.out.String()
-	if strings.Contains(text, "secret-") || !strings.Contains(text, "valid (__token__, no expiry)") || !strings.Contains(text, "missing: run `feedkey add https://b.example/simple/ --kind token`") {
+	if strings.Contains(text, "secret-") || !strings.Contains(text, "valid (__token__, no expiry)") || !strings.Contains(text, "not signed in: store one with `feedkey login b-example`") {
 		t.Errorf("status =\n%s", text)
+	}
+	// The step status names works.
+	if code := e.run("secret-three\n", "login", "b-example"); code != 0 {
+		t.Errorf("login b-example = %d %s", code, e.err)
+	}
+	// A feed id works where a URL does.
+	if code := e.run("", "token", "b-example"); code != 0 || e.out.String() != "secret-three\n" {
+		t.Errorf("token b-example = %d %q %q", code, e.out, e.err)
 	}
 }
 
@@ -115,7 +131,7 @@ func TestStatusExpiry(t *testing.T) {
 		t.Fatal(err)
 	}
 	e.run("", "status")
-	if !strings.Contains(e.out.String(), "1h30m0s left") {
+	if !strings.Contains(e.out.String(), "1 h 30 m left") {
 		t.Errorf("status = %q", e.out)
 	}
 	e.Now = func() time.Time { return exp.Add(time.Second) }

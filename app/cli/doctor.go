@@ -51,7 +51,7 @@ func runDoctor(ctx context.Context, env *Env, opts doctorOptions) error {
 
 	cfg, err := env.config()
 	if err == nil {
-		report(nil, fmt.Sprintf("config %s (%d feeds)", env.ConfigPath, len(cfg.Feeds)))
+		report(nil, fmt.Sprintf("config %s (%d %s)", env.ConfigPath, len(cfg.Feeds), plural(len(cfg.Feeds), "feed", "feeds")))
 	} else {
 		report(err, "")
 	}
@@ -193,4 +193,11 @@ func helperCommand() string {
 func within(path, dir string) bool {
 	rel, err := filepath.Rel(dir, path)
 	return err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(os.PathSeparator))
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
 }

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 
@@ -40,7 +41,14 @@ func runLogout(ctx context.Context, env *Env, arg string) error {
 		return err
 	}
 	id := f.CredentialID(cfg.Trust)
-	if err := store.New(env.Keychain).Delete(ctx, id); err != nil {
+	st := store.New(env.Keychain)
+	if _, err := st.Load(ctx, id); errors.Is(err, store.ErrNotFound) {
+		if n, _ := st.Orphans(ctx, id); n == 0 {
+			fmt.Fprintf(env.Out, "%s is not signed in.\n", f.ID)
+			return nil
+		}
+	}
+	if err := st.Delete(ctx, id); err != nil {
 		return fmt.Errorf("sign out of %s: %w", f.ID, err)
 	}
 	fmt.Fprintf(env.Out, "Signed out of %s: its credential is removed from the keychain.\n", f.ID)

@@ -8,8 +8,10 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/feedkey/feedkey/auth/feed"
 	"github.com/feedkey/feedkey/auth/store"
 	"github.com/feedkey/feedkey/auth/untrusted"
+	"github.com/feedkey/feedkey/tray"
 	"github.com/spf13/cobra"
 )
 
@@ -35,7 +37,7 @@ func newCmdStatus(env *Env) *cobra.Command {
 	var opts statusOptions
 	cmd := &cobra.Command{
 		Use:   "status",
-		Short: "Show feeds and their credentials (never secrets)",
+		Short: "Show feeds and their credentials (never secrets); exit 1 if any needs you",
 		Args:  exactly(),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return runStatus(cmd.Context(), env, opts)
@@ -78,10 +80,21 @@ func runStatus(ctx context.Context, env *Env, opts statusOptions) error {
 		}
 		out.Feeds = append(out.Feeds, s)
 	}
+	// Scripts branch on the exit status: 0 only when pip can use every
+	// feed now.
+	var ready error
+	for _, s := range out.Feeds {
+		if s.State != "valid" {
+			ready = errSilent
+		}
+	}
 	if opts.JSON {
 		enc := json.NewEncoder(env.Out)
 		enc.SetIndent("", "  ")
-		return enc.Encode(out)
+		if err := enc.Encode(out); err != nil {
+			return err
+		}
+		return ready
 	}
 	if len(out.Feeds) == 0 {
 		fmt.Fprintf(env.Out, "No feeds yet (config: %s).\nAdd one: feedkey add URL --kind token < token.txt\n", env.ConfigPath)
@@ -89,23 +102,28 @@ func runStatus(ctx context.Context, env *Env, opts statusOptions) error {
 	}
 	tw := tabwriter.NewWriter(env.Out, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "FEED\tKIND\tURL\tCREDENTIAL")
-	for _, s := range out.Feeds {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", s.ID, s.Kind, s.URL, describe(s, env.Now()))
+	for i, s := range out.Feeds {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", s.ID, s.Kind, s.URL, describe(s, cfg.Feeds[i], env.Now()))
 	}
-	return tw.Flush()
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	return ready
 }
 
-func describe(s feedStatus, now time.Time) string {
+// describe says a feed's state and, when pip cannot use it now, the command
+// that fixes it.
+func describe(s feedStatus, f feed.Feed, now time.Time) string {
 	switch s.State {
 	case "missing":
-		return "missing: run `feedkey add " + s.URL + " --kind " + s.Kind + "`"
+		return "not signed in: " + f.Hint()
 	case "error":
 		return "error: " + s.Error
 	case "expired":
-		return "expired " + s.Expires.Local().Format(time.RFC1123)
+		return "expired " + s.Expires.Local().Format(time.RFC1123) + ": " + f.Hint()
 	}
 	if s.Expires == nil {
 		return "valid (" + s.Username + ", no expiry)"
 	}
-	return fmt.Sprintf("valid (%s, %s left)", s.Username, s.Expires.Sub(now).Round(time.Minute))
+	return fmt.Sprintf("valid (%s, %s left)", s.Username, tray.Left(s.Expires.Sub(now)))
 }

@@ -13,7 +13,7 @@ import (
 func newCmdToken(env *Env) *cobra.Command {
 	var opts tokenOptions
 	cmd := &cobra.Command{
-		Use:   "token URL",
+		Use:   "token URL|FEED",
 		Short: "Print the credential for URL, refreshing it silently if needed",
 		Args:  exactly("URL"),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -37,6 +37,9 @@ func runToken(ctx context.Context, env *Env, opts tokenOptions) error {
 		return err
 	}
 	f, err := cfg.Resolve(opts.URL)
+	if g, ok := cfg.Feed(opts.URL); err != nil && ok {
+		f, err = g, nil // a feed id works where a URL does
+	}
 	if err != nil {
 		return fmt.Errorf("%s: %w", feed.Redact(opts.URL), err)
 	}

@@ -128,9 +128,9 @@ func (a *App) describe(st *store.Store, g group, now time.Time, signingIn bool) 
 		case schedule.Refreshing:
 			return tray.Refreshing, "refreshing…"
 		case schedule.Valid:
-			return tray.OK, "valid " + left(s.Expires.Sub(now))
+			return tray.OK, "valid " + tray.Left(s.Expires.Sub(now))
 		case schedule.Failing:
-			return tray.Error, "refresh failing, valid " + left(s.Expires.Sub(now))
+			return tray.Error, "refresh failing, valid " + tray.Left(s.Expires.Sub(now))
 		case schedule.Expired:
 			return tray.SignIn, "sign in needed"
 		}
@@ -148,23 +148,7 @@ func (a *App) describe(st *store.Store, g group, now time.Time, signingIn bool) 
 	case !c.Valid(now, 0):
 		return tray.SignIn, "sign in needed"
 	}
-	return tray.OK, "valid " + left(c.Expires.Sub(now))
-}
-
-// left formats a remaining time the way the menu shows it: "5 h 12 m".
-func left(d time.Duration) string {
-	d = d.Round(time.Minute)
-	if d < time.Minute {
-		return "less than a minute"
-	}
-	h, m := int(d.Hours()), int(d.Minutes())%60
-	switch {
-	case h >= 48:
-		return fmt.Sprintf("%d days", h/24)
-	case h > 0:
-		return fmt.Sprintf("%d h %d m", h, m)
-	}
-	return fmt.Sprintf("%d m", m)
+	return tray.OK, "valid " + tray.Left(c.Expires.Sub(now))
 }
 
 var rank = map[tray.State]int{tray.OK: 0, tray.Refreshing: 1, tray.SignIn: 2, tray.Error: 3}

@@ -178,7 +178,7 @@ func (f Feed) User(stored string) string {
 // Hint says how a person gets a credential for f.
 func (f Feed) Hint() string {
 	if f.Kind == Token {
-		return fmt.Sprintf("store one with `feedkey add %s --kind token`", f.URL)
+		return fmt.Sprintf("store one with `feedkey login %s` (the token is read from stdin)", f.ID)
 	}
 	return fmt.Sprintf("run `feedkey login %s`", f.ID)
 }

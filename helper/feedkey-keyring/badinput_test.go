@@ -67,7 +67,7 @@ func TestForeignKeychainRecord(t *testing.T) {
 	}
 	oneLine(t, w.helper("", "get", "https://foreign.example/simple/", "__token__"), 1, "not a feedkey credential record", "hunter2")
 	r := w.feedkey("", "status", "--json")
-	if r.Code != 0 || !strings.Contains(r.Stdout, `"state": "error"`) || strings.Contains(r.Stdout, "hunter2") {
+	if r.Code != 1 || !strings.Contains(r.Stdout, `"state": "error"`) || strings.Contains(r.Stdout, "hunter2") {
 		t.Errorf("status --json = %d %s", r.Code, r.Stdout)
 	}
 	// The helper does not write feedkey's own entries.
@@ -300,7 +300,7 @@ func TestDamagedRecord(t *testing.T) {
 	}
 	oneLine(t, w.helper("", "get", url, "__token__"), 1, "is damaged", "xxxx")
 	r := w.feedkey("", "token", url)
-	if r.Code != 1 || !strings.Contains(r.Stderr, "damaged") || !strings.Contains(r.Stderr, "feedkey add") {
+	if r.Code != 1 || !strings.Contains(r.Stderr, "damaged") || !strings.Contains(r.Stderr, "feedkey login damaged-example") {
 		t.Errorf("token = %d %q", r.Code, r.Stderr)
 	}
 	// Storing it again repairs it.
