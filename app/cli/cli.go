@@ -178,7 +178,7 @@ func newRootCmd(env *Env) *cobra.Command {
 	root.AddCommand(
 		newCmdAdd(env), newCmdStatus(env), newCmdLogin(env), newCmdToken(env),
 		newCmdRefresh(env), newCmdLogout(env), newCmdRemove(env), newCmdDoctor(env),
-		newCmdInstallHelper(env), newCmdTray(env), newCmdDemo(env),
+		newCmdInstall(env), newCmdTray(env), newCmdDemo(env),
 	)
 	return root
 }

@@ -162,13 +162,13 @@ func checkOrphans(ctx context.Context, env *Env, cfg *config.Config, fix bool) [
 func checkHelperOnPath(ctx context.Context, env *Env) (string, error) {
 	path, err := env.LookPath(helperCommand())
 	if err != nil {
-		return "", errors.New("no `keyring` on PATH: run `feedkey install-helper`")
+		return "", errors.New("no `keyring` on PATH: run `feedkey install`")
 	}
 	if venv := env.Getenv("VIRTUAL_ENV"); venv != "" && within(path, venv) {
-		return "", fmt.Errorf("the first `keyring` on PATH, %s, is inside the active virtual environment, which pip ignores: run `feedkey install-helper`", path)
+		return "", fmt.Errorf("the first `keyring` on PATH, %s, is inside the active virtual environment, which pip ignores: run `feedkey install`", path)
 	}
 	if !isHelper(ctx, path) {
-		return "", fmt.Errorf("the first `keyring` on PATH, %s, is not feedkey's helper (a Python keyring?): run `feedkey install-helper` and put its directory first on PATH", path)
+		return "", fmt.Errorf("the first `keyring` on PATH, %s, is not feedkey's helper (a Python keyring?): run `feedkey install` and put its directory first on PATH", path)
 	}
 	return path, nil
 }

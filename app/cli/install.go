@@ -13,19 +13,22 @@ import (
 	"github.com/spf13/cobra"
 )
 
+// installOptions are the inputs of `feedkey install`.
 type installOptions struct {
 	Dir   string
 	Force bool
 }
 
-func newCmdInstallHelper(env *Env) *cobra.Command {
+func newCmdInstall(env *Env) *cobra.Command {
 	var opts installOptions
 	cmd := &cobra.Command{
-		Use:   "install-helper",
-		Short: "Put the helper on PATH as `keyring`, outside any virtual environment",
-		Args:  exactly(),
+		Use:     "install",
+		Aliases: []string{"install-helper"},
+		Short:   "Put feedkey and its helper (as `keyring`) in one directory on PATH, outside any virtual environment",
+		Example: "  feedkey install                # ~/.local/bin\n  feedkey install --dir /opt/bin",
+		Args:    exactly(),
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return installHelper(cmd.Context(), env, opts)
+			return install(cmd.Context(), env, opts)
 		},
 	}
 	cmd.Flags().StringVar(&opts.Dir, "dir", "", "directory on PATH to install into (default ~/.local/bin; Windows %LOCALAPPDATA%\\feedkey\\bin)")
@@ -33,7 +36,10 @@ func newCmdInstallHelper(env *Env) *cobra.Command {
 	return cmd
 }
 
-func installHelper(ctx context.Context, env *Env, opts installOptions) error {
+// install copies the helper (as keyring) and feedkey itself into one
+// directory: the helper runs `feedkey token` from beside itself, and start
+// at login points at the installed feedkey, not at a build directory.
+func install(ctx context.Context, env *Env, opts installOptions) error {
 	src, err := findHelper(env)
 	if err != nil {
 		return err
@@ -64,10 +70,32 @@ func installHelper(ctx context.Context, env *Env, opts installOptions) error {
 		return fmt.Errorf("install helper: %w", err)
 	}
 	fmt.Fprintf(env.Out, "Installed %s as %s.\n", src, dst)
+	if env.Executable != "" {
+		self := filepath.Join(dir, "feedkey"+filepath.Ext(env.Executable))
+		if !sameFile(env.Executable, self) {
+			if err := copyExecutable(env.Executable, self); err != nil {
+				return fmt.Errorf("install feedkey: %w", err)
+			}
+			fmt.Fprintf(env.Out, "Installed %s as %s.\n", env.Executable, self)
+		}
+	}
 	if first, err := env.LookPath(helperCommand()); err != nil || !sameFile(first, dst) {
-		fmt.Fprintf(env.Out, "Put %s first on PATH so that pip and uv run it (now: %s).\n", dir, describeLookPath(first, err))
+		fmt.Fprintf(env.Out, "Put %s first on PATH so that pip and uv run it (now: %s):\n  %s\n", dir, describeLookPath(first, err), pathLine(env, dir))
 	}
 	return nil
+}
+
+// pathLine is the line that puts dir first on PATH in the user's shell.
+func pathLine(env *Env, dir string) string {
+	switch {
+	case runtime.GOOS == "windows":
+		return fmt.Sprintf(`[Environment]::SetEnvironmentVariable("Path", "%s;" + [Environment]::GetEnvironmentVariable("Path", "User"), "User")`, dir)
+	case strings.HasSuffix(env.Getenv("SHELL"), "/fish"):
+		return "fish_add_path " + dir
+	case strings.HasSuffix(env.Getenv("SHELL"), "/zsh"):
+		return fmt.Sprintf(`echo 'export PATH="%s:$PATH"' >> ~/.zshrc`, dir)
+	}
+	return fmt.Sprintf(`echo 'export PATH="%s:$PATH"' >> ~/.bashrc`, dir)
 }
 
 func describeLookPath(path string, err error) string {

@@ -30,12 +30,18 @@ func TestInstallHelperAndDoctor(t *testing.T) {
 		t.Errorf("doctor with a Python keyring first = %d %q", r.Code, r.Stdout)
 	}
 
-	r = feedkey("install-helper")
-	if r.Code != 0 || !strings.Contains(r.Stdout, "Installed") || !strings.Contains(r.Stdout, "Put "+localBin+" first on PATH") {
-		t.Fatalf("install-helper = %d %q %q", r.Code, r.Stdout, r.Stderr)
+	r = feedkey("install")
+	if r.Code != 0 || !strings.Contains(r.Stdout, "Installed") || !strings.Contains(r.Stdout, "Put "+localBin+" first on PATH") ||
+		!strings.Contains(r.Stdout, `export PATH="`+localBin+`:$PATH"`) {
+		t.Fatalf("install = %d %q %q", r.Code, r.Stdout, r.Stderr)
 	}
 	if r := testbin.Run(t, env, "", filepath.Join(localBin, "keyring"), "--list-backends"); r.Stdout != "feedkey.Keyring (priority: 10)\n" {
 		t.Fatalf("installed keyring --list-backends = %q", r.Stdout)
+	}
+	// feedkey itself is installed beside it: the helper's `feedkey token`
+	// and start at login use that copy.
+	if r := testbin.Run(t, env, "", filepath.Join(localBin, "feedkey"), "--version"); r.Code != 0 || !strings.Contains(r.Stdout, "feedkey version") {
+		t.Fatalf("installed feedkey --version = %d %q %q", r.Code, r.Stdout, r.Stderr)
 	}
 
 	// With the helper first, doctor is happy.

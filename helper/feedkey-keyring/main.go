@@ -1,5 +1,5 @@
 // Command feedkey-keyring answers pip's, uv's and pixi's `keyring` calls from
-// the OS keychain. Install it on PATH as `keyring` (`feedkey install-helper`).
+// the OS keychain. Install it on PATH as `keyring` (`feedkey install`).
 //
 // It stays small and starts in milliseconds: see deps_test.go for what it
 // must never link.
