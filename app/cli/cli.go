@@ -117,9 +117,6 @@ func usagef(format string, a ...any) error { return &usageError{fmt.Sprintf(form
 // errSilent reports failure whose explanation was already printed.
 var errSilent = errors.New("")
 
-// mutatesTray lists the commands after which a running tray should reload.
-func mutatesTray(name string) bool { return mutates[name] }
-
 // Main runs feedkey with argv (without the program name) and returns the
 // exit code: 0 success, 1 failure, 2 bad usage.
 func Main(ctx context.Context, argv []string, env *Env) int {
@@ -129,7 +126,7 @@ func Main(ctx context.Context, argv []string, env *Env) int {
 	root.SetOut(env.Out)
 	root.SetErr(env.Err)
 	cmd, err := root.ExecuteContextC(ctx)
-	if err == nil && cmd != nil && mutatesTray(cmd.Name()) {
+	if err == nil && cmd != nil && mutates[cmd.Name()] {
 		changed(ctx)
 	}
 	var ue *usageError
