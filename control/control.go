@@ -74,10 +74,17 @@ var (
 type UnsafeDirError struct {
 	Dir    string
 	Reason string // e.g. "belongs to uid 1001"
+	Listen bool   // the tray refused to listen there (else a client refused to dial)
 }
 
+// Error says what is wrong and what to do. It never advises removing the
+// directory: it may be another user's.
 func (e *UnsafeDirError) Error() string {
-	return fmt.Sprintf("the tray's socket directory %s %s, so no tray can be trusted there; set XDG_RUNTIME_DIR to a directory of your own (mode 0700)", e.Dir, e.Reason)
+	consequence := "so the tray cannot be reached safely"
+	if e.Listen {
+		consequence = "so the tray will not listen there"
+	}
+	return fmt.Sprintf("the tray's socket directory %s %s, %s; set XDG_RUNTIME_DIR to a directory of your own (mode 0700)", e.Dir, e.Reason, consequence)
 }
 
 // Unwrap makes errors.Is(err, ErrNoServer) true.

@@ -60,7 +60,14 @@ func TestDirOfAnotherUserIsRefused(t *testing.T) {
 		s.Close()
 		t.Fatal("Listen accepted a directory owned by another user")
 	}
-	if !strings.Contains(err.Error(), "belongs to uid 65534") {
+	// The tray says what is wrong and what to do, and never advises
+	// removing a directory that may be another user's.
+	var ud *UnsafeDirError
+	if !errors.As(err, &ud) || !ud.Listen {
+		t.Fatalf("Listen = %v, want an *UnsafeDirError for listening", err)
+	}
+	msg := err.Error()
+	if !strings.Contains(msg, "belongs to uid 65534") || !strings.Contains(msg, "will not listen") || !strings.Contains(msg, "XDG_RUNTIME_DIR") || strings.Contains(msg, "remove") {
 		t.Errorf("err = %v", err)
 	}
 }
@@ -88,7 +95,7 @@ func TestClientRefusesOpenDir(t *testing.T) {
 	os.Chmod(dir, 0o755)
 	_, err := (&Client{Path: filepath.Join(dir, "control.sock")}).Ping(context.Background())
 	var ud *UnsafeDirError
-	if !errors.As(err, &ud) || !errors.Is(err, ErrNoServer) || !strings.Contains(err.Error(), "open to other users") {
+	if !errors.As(err, &ud) || ud.Listen || !errors.Is(err, ErrNoServer) || !strings.Contains(err.Error(), "open to other users") || !strings.Contains(err.Error(), "cannot be reached") {
 		t.Fatalf("Ping through an open directory = %v", err)
 	}
 	// It may be someone else's directory: never advise removing it.

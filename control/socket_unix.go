@@ -32,6 +32,7 @@ func prepareDir(dir string) error {
 		return fmt.Errorf("checking socket directory: %w", err)
 	}
 	if err := safeDir(dir, fi, false); err != nil {
+		err.Listen = true
 		return err
 	}
 	if fi.Mode().Perm() != 0o700 {
@@ -62,13 +63,16 @@ func checkDir(dir string) error {
 	if err != nil {
 		return err
 	}
-	return safeDir(dir, fi, true)
+	if err := safeDir(dir, fi, true); err != nil {
+		return err // not returned directly: a nil *UnsafeDirError is a non-nil error
+	}
+	return nil
 }
 
 // safeDir checks that dir is a real directory owned by us and, if closed,
 // that nobody else can enter it. It never advises removing the directory:
 // it may be another user's.
-func safeDir(dir string, fi fs.FileInfo, closed bool) error {
+func safeDir(dir string, fi fs.FileInfo, closed bool) *UnsafeDirError {
 	st, ok := fi.Sys().(*syscall.Stat_t)
 	switch {
 	case !fi.IsDir():
