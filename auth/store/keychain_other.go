@@ -28,8 +28,14 @@ func find(context.Context, string) (string, string, error) { return "", "", keyr
 
 // set and del go straight to go-keyring: Keychain and Credential Manager key
 // an entry by its name alone, so another writer replaces feedkey's entry
-// rather than sitting beside it, and the record check in Load is what
-// refuses a value that is not feedkey's.
+// rather than sitting beside it, and the record check in Load refuses a
+// value that is not a feedkey record. There is no marker here (SPEC §8):
+// go-keyring exposes neither Credential Manager's Comment and Attributes nor
+// a Keychain item's comment, so a foreign value that parses as a record is
+// served. Accidents are unlikely: go-keyring names a Windows credential
+// "service:user", while Python keyring names its own "service" (or
+// "user@service"); on macOS Python keyring writes the same item, which
+// takes a program that means to.
 func set(service, user, secret string) error { return keyring.Set(service, user, secret) }
 
 func del(service, user string) error { return keyring.Delete(service, user) }
