@@ -20,6 +20,7 @@ var testFeeds = []Feed{
 	{ID: "whole", Kind: Token, URL: "https://whole.example/"},
 	{ID: "whole-8443", Kind: Token, URL: "https://whole.example:8443/"},
 	{ID: "ppm-prefix", Kind: Posit, URL: "https://rspm.example.com/rspm/pypi/latest/simple/", Address: "https://rspm.example.com/rspm"},
+	{ID: "whole-team", Kind: Token, URL: "https://whole.example/team/simple/"},
 }
 
 var testTrust = Trust{AzureFeedHosts: []string{"127.0.0.1:8443"}}
@@ -78,7 +79,10 @@ func TestResolve(t *testing.T) {
 		// would send the answer to every path of that host.
 		{"pypi.team.example", "", ErrNoMatch},
 		{"__token__@idx.example:4242", "", ErrNoMatch},
+		// A path feed beside a whole-host feed leaves the bare host to the
+		// whole-host credential: it covers every path pip will send it to.
 		{"whole.example", "whole", nil},
+		{"https://whole.example/team/simple/pkg/", "whole-team", nil},
 		{"__token__@whole.example:443", "whole", nil},
 		{"whole.example:8443", "whole-8443", nil},
 		{"https://whole.example/any/path/simple/", "whole", nil},
