@@ -1,0 +1,59 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/feedkey/feedkey/auth/untrusted"
+)
+
+// TestTermPrompterRefusesHostileLinks: the terminal prompter checks a link
+// again before it opens or prints it (the providers check it first), and
+// prints a server's code without control characters.
+func TestTermPrompterRefusesHostileLinks(t *testing.T) {
+	t.Parallel()
+	for _, link := range []string{
+		"file:///etc/passwd",
+		"javascript:alert(1)",
+		"smb://host/x.desktop",
+		"-–foo https://x.example/",
+		"https://user:pw@host.example/",
+		"http://127.0.0.1:8443/device",
+		"https://x.example/\x1b[2J",
+	} {
+		t.Run(link, func(t *testing.T) {
+			t.Parallel()
+			var out bytes.Buffer
+			var opened []string
+			p := termPrompter{feed: "ppm", w: &out, open: func(u string) error { opened = append(opened, u); return nil }}
+			for name, show := range map[string]func() error{
+				"OpenBrowser": func() error { return p.OpenBrowser(context.Background(), link) },
+				"DeviceCode":  func() error { return p.DeviceCode(context.Background(), link, "ABCD") },
+			} {
+				err := show()
+				if !errors.Is(err, untrusted.ErrURL) || !strings.Contains(err.Error(), "ppm") || strings.Contains(err.Error(), "pw@") {
+					t.Errorf("%s = %v, want a refusal naming the feed", name, err)
+				}
+			}
+			if len(opened) != 0 || out.Len() != 0 {
+				t.Errorf("opened %q, printed %q", opened, out.String())
+			}
+		})
+	}
+
+	var out bytes.Buffer
+	var opened []string
+	p := termPrompter{feed: "ppm", w: &out, open: func(u string) error { opened = append(opened, u); return nil }}
+	if err := p.DeviceCode(context.Background(), "https://ppm.example/device", "AB\x1b[2JCD\u202eEF\u009b"); err != nil {
+		t.Fatal(err)
+	}
+	if strings.ContainsAny(out.String(), "\x1b\u202e\u009b") || !strings.Contains(out.String(), "AB[2JCDEF") {
+		t.Errorf("printed %q", out.String())
+	}
+	if len(opened) != 1 || opened[0] != "https://ppm.example/device" {
+		t.Errorf("opened %q", opened)
+	}
+}
