@@ -27,8 +27,8 @@ func hostOf(raw string) string {
 }
 
 // TestTokenAPIsNeverFollowRedirects: a trusted Azure DevOps token host that
-// answers the SessionTokens or PAT POST with a redirect, to another port or
-// to cleartext http on the same host, never gets the Entra token re-sent
+// answers the SessionTokens or PAT POST with a redirect, to another port, to
+// cleartext http on the same host or to another host, never gets the Entra token re-sent
 // there (Go's client keeps Authorization when only the port or scheme
 // changes).
 func TestTokenAPIsNeverFollowRedirects(t *testing.T) {
@@ -43,6 +43,12 @@ func TestTokenAPIsNeverFollowRedirects(t *testing.T) {
 	targets := map[string]func(t *testing.T, ca *simulator.CA) *simtest.Hostile{
 		"another port": func(t *testing.T, ca *simulator.CA) *simtest.Hostile { return simtest.NewHostile(t, ca, nil) },
 		"plain http":   func(t *testing.T, _ *simulator.CA) *simtest.Hostile { return simtest.HostilePlain(t, nil) },
+		"another host": func(t *testing.T, ca *simulator.CA) *simtest.Hostile {
+			// The certificate also names localhost, so a followed redirect would arrive.
+			h := simtest.NewHostile(t, ca, nil)
+			h.URL = strings.Replace(h.URL, "127.0.0.1", "localhost", 1)
+			return h
+		},
 	}
 	for api, call := range apis {
 		for target, start := range targets {

@@ -47,9 +47,9 @@ func TestForDiscovery(t *testing.T) {
 		w.WriteHeader(http.StatusUnauthorized)
 	}))
 	defer final.Close()
-	hops := 0
+	var hops atomic.Int32
 	loop := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		hops++
+		hops.Add(1)
 		http.Redirect(w, r, "/again", http.StatusFound)
 	}))
 	defer loop.Close()
@@ -94,7 +94,7 @@ func TestForDiscovery(t *testing.T) {
 			t.Errorf("%s: Authorization followed the redirect: %q", tc.name, got)
 		}
 	}
-	if hops > maxRedirects {
-		t.Errorf("followed %d redirects, want at most %d", hops, maxRedirects)
+	if n := hops.Load(); n > maxRedirects {
+		t.Errorf("followed %d redirects, want at most %d", n, maxRedirects)
 	}
 }

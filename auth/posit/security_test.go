@@ -36,33 +36,46 @@ func newCA(t *testing.T) *simulator.CA {
 
 // TestSecretsNeverFollowRedirects: every Package Manager POST carries a
 // secret (the identity token, the device code and PKCE verifier), so a
-// redirect to another host is refused and nothing reaches that host.
+// redirect (to another port, to plain http, to another host) is refused and
+// nothing reaches its target.
 func TestSecretsNeverFollowRedirects(t *testing.T) {
 	t.Parallel()
-	for _, status := range []int{http.StatusFound, http.StatusTemporaryRedirect, http.StatusPermanentRedirect} {
-		t.Run(http.StatusText(status), func(t *testing.T) {
-			t.Parallel()
-			ca := newCA(t)
-			catcher := simtest.NewHostile(t, ca, nil)
-			ppm := simtest.NewHostile(t, ca, func(w http.ResponseWriter, r *http.Request) {
-				http.Redirect(w, r, catcher.URL+r.URL.Path, status)
+	targets := map[string]func(t *testing.T, ca *simulator.CA) *simtest.Hostile{
+		"another port": func(t *testing.T, ca *simulator.CA) *simtest.Hostile { return simtest.NewHostile(t, ca, nil) },
+		"plain http":   func(t *testing.T, _ *simulator.CA) *simtest.Hostile { return simtest.HostilePlain(t, nil) },
+		"another host": func(t *testing.T, ca *simulator.CA) *simtest.Hostile {
+			// The certificate also names localhost, so a followed redirect would arrive.
+			h := simtest.NewHostile(t, ca, nil)
+			h.URL = strings.Replace(h.URL, "127.0.0.1", "localhost", 1)
+			return h
+		},
+	}
+	for target, start := range targets {
+		for _, status := range []int{http.StatusFound, http.StatusTemporaryRedirect, http.StatusPermanentRedirect} {
+			t.Run(target+"/"+http.StatusText(status), func(t *testing.T) {
+				t.Parallel()
+				ca := newCA(t)
+				catcher := start(t, ca)
+				ppm := simtest.NewHostile(t, ca, func(w http.ResponseWriter, r *http.Request) {
+					http.Redirect(w, r, catcher.URL+r.URL.Path, status)
+				})
+				client := &Client{HTTP: client(ca), Getenv: func(k string) string {
+					return map[string]string{EnvAddress: ppm.URL, EnvIdentityTokenFile: writeFile(t, "SECRET-ID-TOKEN")}[k]
+				}}
+				f := feed.Feed{ID: "ppm", Kind: feed.Posit, URL: ppm.URL + "/pypi/latest/simple/", Address: ppm.URL}
+				_, err := client.Refresh(context.Background(), f, store.Credential{})
+				var re *httpclient.RedirectError
+				if !errors.As(err, &re) || re.Status != status || !strings.Contains(err.Error(), catcher.URL) {
+					t.Fatalf("Refresh = %v, want a refused %d redirect naming %s", err, status, catcher.URL)
+				}
+				if got := catcher.Received(); got != "" {
+					t.Fatalf("the redirect target received:\n%s", got)
+				}
+				if !strings.Contains(ppm.Received(), "SECRET-ID-TOKEN") {
+					t.Fatal("the server itself never got the exchange")
+				}
 			})
-			client := &Client{HTTP: client(ca), Getenv: func(k string) string {
-				return map[string]string{EnvAddress: ppm.URL, EnvIdentityTokenFile: writeFile(t, "SECRET-ID-TOKEN")}[k]
-			}}
-			f := feed.Feed{ID: "ppm", Kind: feed.Posit, URL: ppm.URL + "/pypi/latest/simple/", Address: ppm.URL}
-			_, err := client.Refresh(context.Background(), f, store.Credential{})
-			var re *httpclient.RedirectError
-			if !errors.As(err, &re) || re.Status != status || !strings.Contains(err.Error(), catcher.URL) {
-				t.Fatalf("Refresh = %v, want a refused %d redirect naming %s", err, status, catcher.URL)
-			}
-			if got := catcher.Received(); got != "" {
-				t.Fatalf("the redirect target received:\n%s", got)
-			}
-			if !strings.Contains(ppm.Received(), "SECRET-ID-TOKEN") {
-				t.Fatal("the server itself never got the exchange")
-			}
-		})
+		}
 	}
 }
 
