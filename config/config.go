@@ -139,7 +139,7 @@ func (c *Config) addEnvFeed(addr string) error {
 	}
 	f := feed.Feed{ID: EnvFeedID, Kind: feed.Posit, URL: addr + "/", Address: addr}
 	if err := f.Validate(c.Trust); err != nil {
-		return fmt.Errorf("PACKAGEMANAGER_ADDRESS=%s: %w", addr, err)
+		return fmt.Errorf("PACKAGEMANAGER_ADDRESS=%s: %w", feed.Redact(addr), err)
 	}
 	for _, g := range c.Feeds {
 		if g.Kind == feed.Posit && g.CredentialID(c.Trust) == f.CredentialID(c.Trust) {
@@ -147,7 +147,7 @@ func (c *Config) addEnvFeed(addr string) error {
 		}
 	}
 	if _, taken := c.Feed(f.ID); taken {
-		return fmt.Errorf("PACKAGEMANAGER_ADDRESS=%s: feed id %q is taken by another feed", addr, f.ID)
+		return fmt.Errorf("PACKAGEMANAGER_ADDRESS=%s: feed id %q is taken by another feed", feed.Redact(addr), f.ID)
 	}
 	c.Feeds = append(c.Feeds, f)
 	return nil

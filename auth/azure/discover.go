@@ -65,11 +65,11 @@ func (c *Client) discover(ctx context.Context, f feed.Feed) (Discovery, error) {
 	io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusUnauthorized {
-		return Discovery{}, fmt.Errorf("discover sign-in for %s: the feed answered HTTP %d, not 401", f.URL, resp.StatusCode)
+		return Discovery{}, fmt.Errorf("discover sign-in for %s: the feed answered HTTP %d, not 401", feed.Redact(f.URL), resp.StatusCode)
 	}
 	d, err = parseChallenge(resp.Header, org, f, c.Trust)
 	if err != nil {
-		return Discovery{}, fmt.Errorf("discover sign-in for %s: %w", f.URL, err)
+		return Discovery{}, fmt.Errorf("discover sign-in for %s: %w", feed.Redact(f.URL), err)
 	}
 	c.mu.Lock()
 	if c.discovered == nil {
