@@ -163,8 +163,10 @@ func (c *Client) Refresh(ctx context.Context, f feed.Feed, old store.Credential)
 	idToken := old.Data[dataIDToken]
 	if idToken == "" {
 		if c.getenv(EnvIdentityTokenFile) != "" {
-			return store.Credential{}, fmt.Errorf("%s: %w (%s is set, but it is sent only to the server that %s names, %s; for this feed set identity_token_file in its config)",
-				f.ID, auth.ErrSignInRequired, EnvIdentityTokenFile, EnvAddress, orNone(c.getenv(EnvAddress)))
+			// Name the fix: the file is never guessed onto a server, not
+			// even the only one configured (SPEC §8).
+			return store.Credential{}, fmt.Errorf("%s: %w (%s is sent only to the server %s names, now %s; to use it here set %s=%s, or identity_token_file in feed %s's config)",
+				f.ID, auth.ErrSignInRequired, EnvIdentityTokenFile, EnvAddress, orNone(c.getenv(EnvAddress)), EnvAddress, feed.Redact(addr), f.ID)
 		}
 		return store.Credential{}, fmt.Errorf("%s: %w", f.ID, auth.ErrSignInRequired)
 	}
@@ -218,7 +220,7 @@ func SameAddress(a, b string) bool {
 
 func orNone(s string) string {
 	if s == "" {
-		return "none (it is unset)"
+		return "unset"
 	}
 	return feed.Redact(s)
 }
