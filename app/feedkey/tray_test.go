@@ -157,7 +157,14 @@ func TestTray(t *testing.T) {
 		menu.WaitFor(wctx, func(traytest.Item) bool { return ppm.Exchanges() > before })
 	}
 	wcancel()
-	if token2 := feedkey("token", ppmURL).Stdout; token2 == token1 || token2 == "" {
+	// The exchange is done; the tray stores its result a moment later.
+	deadline := time.Now().Add(20 * time.Second)
+	token2 := feedkey("token", ppmURL).Stdout
+	for (token2 == token1 || token2 == "") && time.Now().Before(deadline) {
+		time.Sleep(50 * time.Millisecond)
+		token2 = feedkey("token", ppmURL).Stdout
+	}
+	if token2 == token1 || token2 == "" {
 		t.Errorf("Refresh now did not give a new token")
 	}
 
