@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/feedkey/feedkey/auth/untrusted"
+	"github.com/feedkey/feedkey/simulator/simtest"
 )
 
 // TestTermPrompterRefusesHostileLinks: the terminal prompter checks a link
@@ -15,15 +16,7 @@ import (
 // prints a server's code without control characters.
 func TestTermPrompterRefusesHostileLinks(t *testing.T) {
 	t.Parallel()
-	for _, link := range []string{
-		"file:///etc/passwd",
-		"javascript:alert(1)",
-		"smb://host/x.desktop",
-		"-–foo https://x.example/",
-		"https://user:pw@host.example/",
-		"http://127.0.0.1:8443/device",
-		"https://x.example/\x1b[2J",
-	} {
+	for _, link := range simtest.HostileLinks {
 		t.Run(link, func(t *testing.T) {
 			t.Parallel()
 			var out bytes.Buffer

@@ -8,6 +8,7 @@ import (
 
 	"github.com/feedkey/feedkey/auth/feed"
 	"github.com/feedkey/feedkey/auth/untrusted"
+	"github.com/feedkey/feedkey/simulator/simtest"
 )
 
 // TestPrompterRefusesHostileLinks: the tray checks a link again before it
@@ -15,15 +16,7 @@ import (
 // providers check it first).
 func TestPrompterRefusesHostileLinks(t *testing.T) {
 	t.Parallel()
-	for _, link := range []string{
-		"file:///etc/passwd",
-		"javascript:alert(1)",
-		"smb://host/x.desktop",
-		"-–foo https://x.example/",
-		"https://user:pw@host.example/",
-		"http://127.0.0.1:8443/device",
-		`\\evil\share\run.exe`,
-	} {
+	for _, link := range simtest.HostileLinks {
 		t.Run(link, func(t *testing.T) {
 			t.Parallel()
 			var opened []string

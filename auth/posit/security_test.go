@@ -40,16 +40,7 @@ func newCA(t *testing.T) *simulator.CA {
 // nothing reaches its target.
 func TestSecretsNeverFollowRedirects(t *testing.T) {
 	t.Parallel()
-	targets := map[string]func(t *testing.T, ca *simulator.CA) *simtest.Hostile{
-		"another port": func(t *testing.T, ca *simulator.CA) *simtest.Hostile { return simtest.NewHostile(t, ca, nil) },
-		"plain http":   func(t *testing.T, _ *simulator.CA) *simtest.Hostile { return simtest.HostilePlain(t, nil) },
-		"another host": func(t *testing.T, ca *simulator.CA) *simtest.Hostile {
-			// The certificate also names localhost, so a followed redirect would arrive.
-			h := simtest.NewHostile(t, ca, nil)
-			h.URL = strings.Replace(h.URL, "127.0.0.1", "localhost", 1)
-			return h
-		},
-	}
+	targets := simtest.RedirectTargets()
 	for target, start := range targets {
 		for _, status := range []int{http.StatusFound, http.StatusTemporaryRedirect, http.StatusPermanentRedirect} {
 			t.Run(target+"/"+http.StatusText(status), func(t *testing.T) {

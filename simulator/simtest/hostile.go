@@ -70,3 +70,33 @@ func (h *Hostile) Received() string {
 	defer h.mu.Unlock()
 	return strings.Join(h.seen, "\n---\n")
 }
+
+// RedirectTargets are the places a hostile server redirects a request that
+// carries a secret: the same host on another port, plain http, and another
+// host (the simulator's certificate also names localhost, so a followed
+// redirect would arrive there).
+func RedirectTargets() map[string]func(t testing.TB, ca *simulator.CA) *Hostile {
+	return map[string]func(t testing.TB, ca *simulator.CA) *Hostile{
+		"another port": func(t testing.TB, ca *simulator.CA) *Hostile { return NewHostile(t, ca, nil) },
+		"plain http":   func(t testing.TB, _ *simulator.CA) *Hostile { return HostilePlain(t, nil) },
+		"another host": func(t testing.TB, ca *simulator.CA) *Hostile {
+			h := NewHostile(t, ca, nil)
+			h.URL = strings.Replace(h.URL, "127.0.0.1", "localhost", 1)
+			return h
+		},
+	}
+}
+
+// HostileLinks are sign-in links a hostile server may send, none of which
+// may be opened or shown: local files, scripts, network shares, options to
+// the opener, user info, cleartext, control characters, UNC paths.
+var HostileLinks = []string{
+	"file:///etc/passwd",
+	"javascript:alert(1)",
+	"smb://host/x.desktop",
+	"-–foo https://x.example/",
+	"https://user:pw@host.example/",
+	"http://127.0.0.1:8443/device",
+	"https://x.example/\x1b[2J",
+	`\\evil\share\run.exe`,
+}
