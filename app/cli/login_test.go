@@ -3,11 +3,9 @@ package cli
 import (
 	"bytes"
 	"context"
-	"errors"
 	"strings"
 	"testing"
 
-	"github.com/feedkey/feedkey/auth/untrusted"
 	"github.com/feedkey/feedkey/simulator/simtest"
 )
 
@@ -22,15 +20,7 @@ func TestTermPrompterRefusesHostileLinks(t *testing.T) {
 			var out bytes.Buffer
 			var opened []string
 			p := termPrompter{feed: "ppm", w: &out, open: func(u string) error { opened = append(opened, u); return nil }}
-			for name, show := range map[string]func() error{
-				"OpenBrowser": func() error { return p.OpenBrowser(context.Background(), link) },
-				"DeviceCode":  func() error { return p.DeviceCode(context.Background(), link, "ABCD") },
-			} {
-				err := show()
-				if !errors.Is(err, untrusted.ErrURL) || !strings.Contains(err.Error(), "ppm") || strings.Contains(err.Error(), "pw@") {
-					t.Errorf("%s = %v, want a refusal naming the feed", name, err)
-				}
-			}
+			simtest.CheckRefused(t, p, link, "ppm")
 			if len(opened) != 0 || out.Len() != 0 {
 				t.Errorf("opened %q, printed %q", opened, out.String())
 			}

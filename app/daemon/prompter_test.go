@@ -1,13 +1,9 @@
 package daemon
 
 import (
-	"context"
-	"errors"
-	"strings"
 	"testing"
 
 	"github.com/feedkey/feedkey/auth/feed"
-	"github.com/feedkey/feedkey/auth/untrusted"
 	"github.com/feedkey/feedkey/simulator/simtest"
 )
 
@@ -23,15 +19,7 @@ func TestPrompterRefusesHostileLinks(t *testing.T) {
 			// No page, no bus: a refused link must be refused before either is used.
 			a := &App{opts: Options{OpenURL: func(u string) error { opened = append(opened, u); return nil }}}
 			p := prompter{a: a, feed: feed.Feed{ID: "ppm"}}
-			for name, show := range map[string]func() error{
-				"OpenBrowser": func() error { return p.OpenBrowser(context.Background(), link) },
-				"DeviceCode":  func() error { return p.DeviceCode(context.Background(), link, "ABCD") },
-			} {
-				err := show()
-				if !errors.Is(err, untrusted.ErrURL) || !strings.Contains(err.Error(), "ppm") || strings.Contains(err.Error(), "pw@") {
-					t.Errorf("%s = %v, want a refusal naming the feed", name, err)
-				}
-			}
+			simtest.CheckRefused(t, p, link, "ppm")
 			if len(opened) != 0 || a.notice != "" || a.lastPage != "" {
 				t.Errorf("opened %q, notice %q, page %q", opened, a.notice, a.lastPage)
 			}

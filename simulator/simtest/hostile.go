@@ -1,6 +1,8 @@
 package simtest
 
 import (
+	"context"
+	"errors"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -8,6 +10,8 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/feedkey/feedkey/auth"
+	"github.com/feedkey/feedkey/auth/untrusted"
 	"github.com/feedkey/feedkey/simulator"
 )
 
@@ -99,4 +103,20 @@ var HostileLinks = []string{
 	"http://127.0.0.1:8443/device",
 	"https://x.example/\x1b[2J",
 	`\\evil\share\run.exe`,
+}
+
+// CheckRefused checks that p refuses link both for a browser sign-in and for
+// a device code, with an error that wraps untrusted.ErrURL, names feedID and
+// shows no password.
+func CheckRefused(t testing.TB, p auth.Prompter, link, feedID string) {
+	t.Helper()
+	for name, show := range map[string]func() error{
+		"OpenBrowser": func() error { return p.OpenBrowser(context.Background(), link) },
+		"DeviceCode":  func() error { return p.DeviceCode(context.Background(), link, "ABCD") },
+	} {
+		err := show()
+		if !errors.Is(err, untrusted.ErrURL) || !strings.Contains(err.Error(), feedID) || strings.Contains(err.Error(), "pw@") {
+			t.Errorf("%s(%q) = %v, want a refusal naming %s", name, link, err, feedID)
+		}
+	}
 }
