@@ -80,9 +80,12 @@ func systemPath(lookupEnv func(string) (string, bool)) string {
 func Load(path string) (*Config, error) { return LoadEnv(path, os.LookupEnv) }
 
 // LoadEnv is [Load] with the environment given: lookupEnv supplies
-// FEEDKEY_SYSTEM_CONFIG and PACKAGEMANAGER_ADDRESS (os.LookupEnv in a main;
-// a map in tests).
+// FEEDKEY_SYSTEM_CONFIG and PACKAGEMANAGER_ADDRESS (a map in tests); nil
+// means os.LookupEnv.
 func LoadEnv(path string, lookupEnv func(string) (string, bool)) (*Config, error) {
+	if lookupEnv == nil {
+		lookupEnv = os.LookupEnv
+	}
 	uc, err := loadFile(path)
 	if err != nil {
 		return nil, err

@@ -56,11 +56,7 @@ type Env struct {
 
 // config loads the config with env's environment.
 func (env *Env) config() (*config.Config, error) {
-	lookup := env.LookupEnv
-	if lookup == nil {
-		lookup = os.LookupEnv
-	}
-	return config.LoadEnv(env.ConfigPath, lookup)
+	return config.LoadEnv(env.ConfigPath, env.LookupEnv)
 }
 
 // creds returns the credential manager over env's keychain and providers.

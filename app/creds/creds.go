@@ -99,7 +99,7 @@ func (m *Manager) Refresh(ctx context.Context, cfg *config.Config, f feed.Feed) 
 	defer unlock()
 	c, err := st.Load(ctx, id)
 	switch {
-	case err == nil && c.Secret != before.Secret && c.Valid(m.Now(), time.Minute):
+	case err == nil && c.Secret != before.Secret && c.Valid(m.Now(), store.UsableFor):
 		return c, nil
 	case err != nil && !errors.Is(err, store.ErrNotFound) && !errors.Is(err, store.ErrDamaged):
 		return store.Credential{}, err

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"strings"
 	"time"
 
@@ -125,11 +124,7 @@ func (h *handler) run(ctx context.Context) error {
 // lookup finds the feed covering the service, if any. A broken config file
 // fails the call: guessing could hand a token to the wrong place.
 func (h *handler) lookup() (*config.Config, feed.Feed, bool, error) {
-	lookup := h.env.LookupEnv
-	if lookup == nil {
-		lookup = os.LookupEnv
-	}
-	cfg, err := config.LoadEnv(h.env.ConfigPath, lookup)
+	cfg, err := config.LoadEnv(h.env.ConfigPath, h.env.LookupEnv)
 	if err != nil {
 		return nil, feed.Feed{}, false, err
 	}
@@ -184,15 +179,10 @@ func (h *handler) get(ctx context.Context) error {
 	case f.Kind != feed.Token && (h.env.Refresh != nil || h.askTray()):
 		// Missing or expired: only now is waiting worth it.
 		u, secret, rerr := h.renew(ctx)
-		switch {
-		case rerr == nil:
-			user, c.Secret = u, secret
-		case err == nil && c.Valid(now(), store.UsableFor):
-			// Still usable: serve it, and say why it was not renewed.
-			fmt.Fprintf(h.env.Stderr, "feedkey-keyring: warning: could not refresh feed %s: %v\n", f.ID, rerr)
-		default:
+		if rerr != nil {
 			return rerr
 		}
+		user, c.Secret = u, secret
 	case err != nil:
 		return fmt.Errorf("no credential stored for feed %s: %s", f.ID, f.Hint())
 	default:
