@@ -7,6 +7,7 @@ package auth
 import (
 	"context"
 	"errors"
+	"time"
 
 	"github.com/feedkey/feedkey/auth/feed"
 	"github.com/feedkey/feedkey/auth/store"
@@ -39,7 +40,17 @@ type Prompter interface {
 	// machine) in the browser, or returns ErrNoBrowser.
 	OpenBrowser(ctx context.Context, url string) error
 	// DeviceCode shows the code to enter at the verification page and
-	// opens that page (verificationURL, with the code in it when the
-	// server offers one) in the browser if it can.
-	DeviceCode(ctx context.Context, verificationURL, userCode string) error
+	// opens that page (with the code in it when the server offers one) in
+	// the browser if it can.
+	DeviceCode(ctx context.Context, d DeviceCode) error
+}
+
+// DeviceCode is a device sign-in waiting for the person (RFC 8628): the
+// page to open, the code to enter there, and when the code expires. Both
+// strings come from the server: providers pass the link only if it passes
+// untrusted.URL, and the code through untrusted.Text.
+type DeviceCode struct {
+	URL     string
+	Code    string
+	Expires time.Time // zero when the server did not say
 }

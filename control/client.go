@@ -35,14 +35,18 @@ type Client struct {
 // tray's limit). Errors: [ErrNoServer] when no tray runs, [*Error] when the
 // tray answers a failure (errors.Is matches [ErrSignInNeeded], [ErrDeclined],
 // [ErrUnknownFeed], [ErrTimeout]).
-func (c *Client) Credential(ctx context.Context, service string, wait time.Duration) (user, password string, err error) {
+//
+// If onPrompt is not nil, the tray reports each sign-in it starts for the
+// request, and the wait runs until that sign-in's code expires.
+func (c *Client) Credential(ctx context.Context, service string, wait time.Duration, onPrompt func(Prompt)) (user, password string, err error) {
 	secs := int((wait + time.Second - 1) / time.Second)
 	limit := wait
 	if limit <= 0 {
 		limit = DefaultMaxWait
 	}
 	var a answer
-	if err := c.do(ctx, request{Op: opCredential, Service: service, Wait: secs}, limit+answerGrace, &a); err != nil {
+	req := request{Op: opCredential, Service: service, Wait: secs, Progress: onPrompt != nil}
+	if err := c.exchange(ctx, req, limit+answerGrace, &a, onPrompt); err != nil {
 		return "", "", err
 	}
 	return a.Username, a.Password, nil
@@ -81,6 +85,12 @@ func (c *Client) Reload(ctx context.Context) error {
 // do sends req on a fresh connection and decodes the answer into a, within
 // timeout or ctx, whichever ends first.
 func (c *Client) do(ctx context.Context, req request, timeout time.Duration, a *answer) error {
+	return c.exchange(ctx, req, timeout, a, nil)
+}
+
+// exchange is do, passing prompt lines before the answer to onPrompt; each
+// one moves the deadline to its expiry (plus the grace).
+func (c *Client) exchange(ctx context.Context, req request, timeout time.Duration, a *answer, onPrompt func(Prompt)) error {
 	path := c.Path
 	if path == "" {
 		p, err := Path()
@@ -108,7 +118,8 @@ func (c *Client) do(ctx context.Context, req request, timeout time.Duration, a *
 	// takes the disconnect as a cancellation.
 	stop := context.AfterFunc(ctx, func() { conn.Close() })
 	defer stop()
-	conn.SetDeadline(time.Now().Add(timeout))
+	deadline := time.Now().Add(timeout)
+	conn.SetDeadline(deadline)
 
 	line, err := json.Marshal(req)
 	if err != nil {
@@ -117,8 +128,27 @@ func (c *Client) do(ctx context.Context, req request, timeout time.Duration, a *
 	if _, err := conn.Write(append(line, '\n')); err != nil {
 		return c.ioErr(ctx, req.Op, err)
 	}
-	if err := json.NewDecoder(io.LimitReader(conn, maxAnswer)).Decode(a); err != nil {
-		return c.ioErr(ctx, req.Op, err)
+	dec := json.NewDecoder(io.LimitReader(conn, maxAnswer))
+	for {
+		*a = answer{}
+		if err := dec.Decode(a); err != nil {
+			return c.ioErr(ctx, req.Op, err)
+		}
+		if a.Prompt == nil {
+			break
+		}
+		if onPrompt == nil {
+			return fmt.Errorf("feedkey tray sent a prompt to a %s request that did not ask for one", req.Op)
+		}
+		p, ok := a.Prompt.clean()
+		if !ok {
+			return fmt.Errorf("feedkey tray sent a sign-in link that is not an https page")
+		}
+		if end := promptEnd(p, time.Now()).Add(answerGrace); end.After(deadline) {
+			deadline = end
+			conn.SetDeadline(deadline)
+		}
+		onPrompt(p)
 	}
 	if a.Error != "" || a.Code != "" {
 		code := a.Code

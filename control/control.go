@@ -4,7 +4,8 @@
 // The wire protocol is one JSON request line and one JSON answer line per
 // connection:
 //
-//	{"op":"credential","service":"https://pkgs.dev.azure.com/contoso/_packaging/f/pypi/simple/","wait":120}
+//	{"op":"credential","service":"https://pkgs.dev.azure.com/contoso/_packaging/f/pypi/simple/","wait":120,"progress":true}
+//	→ {"prompt":{"feed":"contoso","url":"https://microsoft.com/devicelogin","code":"ABCD-EFGH","expires":1795000000}}   (zero or more, with "progress")
 //	→ {"username":"...","password":"..."}
 //	→ {"error":"sign-in declined","code":"declined"}
 //	{"op":"ping"} → {"ok":true,"pid":1234}
@@ -21,6 +22,10 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"time"
+
+	"github.com/feedkey/feedkey/auth/untrusted"
+	"github.com/feedkey/feedkey/internal/timeleft"
 )
 
 // MaxRequest bounds a request line, newline included.
@@ -117,16 +122,57 @@ type request struct {
 	Op      string `json:"op"`
 	Service string `json:"service,omitempty"`
 	Wait    int    `json:"wait,omitempty"` // seconds; 0 means the server's MaxWait
+	// Progress asks for prompt lines before the answer of a credential
+	// request (older clients read one line only).
+	Progress bool `json:"progress,omitempty"`
 }
 
-// answer is the single answer line. Error non-empty means failure.
+// Prompt is a sign-in the tray started for a credential request and that
+// waits for the person: the waiting helper prints it where the person looks
+// (its terminal), since pip may be all they watch.
+type Prompt struct {
+	Feed string `json:"feed"`
+	// URL is the page to open: the device page when Code is set, else the
+	// browser sign-in page the tray opened.
+	URL  string `json:"url"`
+	Code string `json:"code,omitempty"`
+	// Expires is when the code (or the browser sign-in) stops being
+	// accepted, in Unix seconds; 0 when unknown.
+	Expires int64 `json:"expires,omitempty"`
+}
+
+// Text is the prompt in one line for a terminal, with the time left at now.
+func (p Prompt) Text(now time.Time) string {
+	left := ""
+	if p.Expires > 0 {
+		left = fmt.Sprintf(" (%s left)", timeleft.String(time.Unix(p.Expires, 0).Sub(now)))
+	}
+	if p.Code == "" {
+		return fmt.Sprintf("Sign in to feed %s in your browser: %s%s", p.Feed, p.URL, left)
+	}
+	return fmt.Sprintf("Sign in to feed %s: open %s and enter the code %s%s", p.Feed, p.URL, p.Code, left)
+}
+
+// clean makes a prompt from the wire safe to print and to open: a link that
+// is not an https page is dropped, text loses control characters.
+func (p Prompt) clean() (Prompt, bool) {
+	link, err := untrusted.URL(p.URL)
+	if err != nil {
+		return Prompt{}, false
+	}
+	return Prompt{Feed: untrusted.OneLine(p.Feed, 100), URL: link, Code: untrusted.OneLine(p.Code, 40), Expires: p.Expires}, true
+}
+
+// answer is one answer line: a prompt (with progress), or the final answer,
+// where Error non-empty means failure.
 type answer struct {
-	OK       bool   `json:"ok,omitempty"`
-	PID      int    `json:"pid,omitempty"`
-	Username string `json:"username,omitempty"`
-	Password string `json:"password,omitempty"`
-	Error    string `json:"error,omitempty"`
-	Code     string `json:"code,omitempty"`
+	Prompt   *Prompt `json:"prompt,omitempty"`
+	OK       bool    `json:"ok,omitempty"`
+	PID      int     `json:"pid,omitempty"`
+	Username string  `json:"username,omitempty"`
+	Password string  `json:"password,omitempty"`
+	Error    string  `json:"error,omitempty"`
+	Code     string  `json:"code,omitempty"`
 }
 
 // Path returns the socket path: $XDG_RUNTIME_DIR/feedkey/control.sock, else

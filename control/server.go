@@ -20,6 +20,22 @@ import (
 // DefaultMaxWait bounds a credential request when [Server.MaxWait] is zero.
 const DefaultMaxWait = 120 * time.Second
 
+// MaxPromptWait bounds how far a reported sign-in extends a credential
+// request that asked for progress: a device code lives 15 minutes at most.
+const MaxPromptWait = 20 * time.Minute
+
+// promptEnd is when a request waiting on p should give up: the code's
+// expiry, within MaxPromptWait of now.
+func promptEnd(p Prompt, now time.Time) time.Time {
+	if p.Expires <= 0 {
+		return time.Time{}
+	}
+	if end, limit := time.Unix(p.Expires, 0), now.Add(MaxPromptWait); end.Before(limit) {
+		return end
+	}
+	return now.Add(MaxPromptWait)
+}
+
 const (
 	readTimeout  = 10 * time.Second // to receive the request line
 	writeTimeout = 10 * time.Second // to send the answer line
@@ -29,12 +45,15 @@ const (
 // concurrently, one goroutine per connection.
 type Handler interface {
 	// Credential returns the credential for service (a URL or host as pip
-	// passed it), signing in if needed. It must return soon after ctx is
-	// done: ctx ends at the request's wait or when the client disconnects.
-	// Return (wrapped) ErrSignInNeeded, ErrDeclined, ErrUnknownFeed or
-	// ErrTimeout to choose the answer's code; other errors answer "failed".
-	// The error's text goes to the client on one line: keep secrets out.
-	Credential(ctx context.Context, service string) (user, password string, err error)
+	// passed it), signing in if needed, and calls report with each sign-in
+	// that waits for the person. It must return soon after ctx is done:
+	// ctx ends at the request's wait (moved to the expiry of a reported
+	// code when the client asked for progress) or when the client
+	// disconnects. Return (wrapped) ErrSignInNeeded, ErrDeclined,
+	// ErrUnknownFeed or ErrTimeout to choose the answer's code; other
+	// errors answer "failed". The error's text goes to the client on one
+	// line: keep secrets out.
+	Credential(ctx context.Context, service string, report func(Prompt)) (user, password string, err error)
 	// Show makes the tray announce itself (a second start asked for it).
 	Show(ctx context.Context)
 }
@@ -260,8 +279,24 @@ func (s *Server) credential(ctx context.Context, conn net.Conn, req request) (a 
 	if req.Wait > 0 && int64(req.Wait) < int64(wait/time.Second) {
 		wait = time.Duration(req.Wait) * time.Second
 	}
-	ctx, cancel := context.WithTimeout(ctx, wait)
+	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	var deadlineMu sync.Mutex
+	deadline := time.Now().Add(wait)
+	timer := time.AfterFunc(wait, cancel)
+	defer timer.Stop()
+	report := func(p Prompt) {
+		deadlineMu.Lock()
+		defer deadlineMu.Unlock()
+		if !req.Progress {
+			return
+		}
+		if end := promptEnd(p, time.Now()); end.After(deadline) && ctx.Err() == nil {
+			deadline = end
+			timer.Reset(time.Until(end))
+		}
+		s.reply(conn, answer{Prompt: &p})
+	}
 
 	// The client sends nothing after its request line, so a read returns
 	// only when it disconnects (or half-closes: the protocol does not
@@ -284,7 +319,7 @@ func (s *Server) credential(ctx context.Context, conn net.Conn, req request) (a 
 	}
 	done := make(chan result, 1) // the handler may finish after we answered
 	go func() {
-		u, p, err := s.Handler.Credential(ctx, req.Service)
+		u, p, err := s.Handler.Credential(ctx, req.Service, report)
 		done <- result{u, p, err}
 	}()
 	var r result
@@ -293,6 +328,15 @@ func (s *Server) credential(ctx context.Context, conn net.Conn, req request) (a 
 	case <-ctx.Done():
 		r.err = ctx.Err()
 	}
+	if r.err != nil && ctx.Err() != nil {
+		// The wait ended (or the client left, checked below); what the
+		// handler made of its cancelled context does not matter.
+		r.err = ErrTimeout
+	}
+	// No prompt line may follow the answer.
+	deadlineMu.Lock()
+	req.Progress = false
+	deadlineMu.Unlock()
 	select {
 	case <-gone:
 		return answer{}, false

@@ -279,6 +279,14 @@ func (p *PPM) Polls(deviceCode string) int {
 	return 0
 }
 
+// DeviceSignIns returns how many device sign-ins have been started (device
+// codes issued).
+func (p *PPM) DeviceSignIns() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return len(p.codes)
+}
+
 // Exchanges returns how many token exchanges succeeded.
 func (p *PPM) Exchanges() int {
 	p.mu.Lock()

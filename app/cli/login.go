@@ -10,6 +10,7 @@ import (
 	"github.com/feedkey/feedkey/auth/feed"
 	"github.com/feedkey/feedkey/auth/store"
 	"github.com/feedkey/feedkey/auth/untrusted"
+	"github.com/feedkey/feedkey/control"
 	"github.com/spf13/cobra"
 )
 
@@ -55,7 +56,7 @@ func runLogin(ctx context.Context, env *Env, opts loginOptions) error {
 	if opts.DeviceCode {
 		f.SignIn = "device-code"
 	}
-	c, err := env.creds().Login(ctx, cfg, f, termPrompter{feed: f.ID, w: env.Err, open: env.OpenURL})
+	c, err := env.creds().Login(ctx, cfg, f, termPrompter{feed: f.ID, w: env.Err, open: env.OpenURL, now: env.Now})
 	if err != nil {
 		return err
 	}
@@ -77,6 +78,7 @@ type termPrompter struct {
 	feed string // the feed's id, for messages
 	w    io.Writer
 	open func(string) error
+	now  func() time.Time // nil: time.Now
 }
 
 // OpenBrowser opens a sign-in page, after checking that it is one.
@@ -96,15 +98,24 @@ func (p termPrompter) OpenBrowser(_ context.Context, raw string) error {
 }
 
 // DeviceCode prints the server's link and code, which are checked (the
-// providers check the link too) and printed without control characters.
-func (p termPrompter) DeviceCode(_ context.Context, raw, code string) error {
-	link, err := untrusted.URL(raw)
+// providers check the link too) and printed without control characters, in
+// the line the helper prints for a tray's sign-in.
+func (p termPrompter) DeviceCode(_ context.Context, d auth.DeviceCode) error {
+	link, err := untrusted.URL(d.URL)
 	if err != nil {
 		return fmt.Errorf("sign in to %s: %w", p.feed, err)
 	}
-	fmt.Fprintf(p.w, "To sign in, open %s\nand check that it shows the code %s.\n", link, untrusted.Text(code))
+	prompt := control.Prompt{Feed: p.feed, URL: link, Code: untrusted.Text(d.Code)}
+	if !d.Expires.IsZero() {
+		prompt.Expires = d.Expires.Unix()
+	}
+	now := time.Now
+	if p.now != nil {
+		now = p.now
+	}
+	fmt.Fprintln(p.w, prompt.Text(now()))
 	if p.open == nil || p.open(link) != nil {
-		fmt.Fprintln(p.w, "(Could not open a browser: open the link yourself.)")
+		fmt.Fprintln(p.w, "(No browser could be opened here: open the link on any device.)")
 	}
 	fmt.Fprintln(p.w, "Waiting for you to approve…")
 	return nil

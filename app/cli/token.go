@@ -7,6 +7,7 @@ import (
 
 	"github.com/feedkey/feedkey/auth/feed"
 	"github.com/feedkey/feedkey/auth/store"
+	"github.com/feedkey/feedkey/internal/console"
 	"github.com/spf13/cobra"
 )
 
@@ -22,13 +23,15 @@ func newCmdToken(env *Env) *cobra.Command {
 		},
 	}
 	cmd.Flags().BoolVar(&opts.JSON, "json", false, `print {"username", "password", "expires"} as JSON`)
+	cmd.Flags().BoolVar(&opts.SignIn, "sign-in", false, "when only a sign-in helps, run it here (code and link on the terminal); one at a time per credential")
 	return cmd
 }
 
 // tokenOptions are the inputs of `feedkey token`.
 type tokenOptions struct {
-	URL  string
-	JSON bool
+	URL    string
+	JSON   bool
+	SignIn bool // the helper's fallback when no tray can show a sign-in
 }
 
 func runToken(ctx context.Context, env *Env, opts tokenOptions) error {
@@ -43,7 +46,18 @@ func runToken(ctx context.Context, env *Env, opts tokenOptions) error {
 	if err != nil {
 		return fmt.Errorf("%s: %w", feed.Redact(opts.URL), err)
 	}
-	c, err := env.creds().Fresh(ctx, cfg, f, store.FreshFor)
+	var c store.Credential
+	if opts.SignIn {
+		// Run by the helper on behalf of pip, whose stderr may be captured:
+		// the person is told on the terminal.
+		tell := console.Terminal(env.Err)
+		p := termPrompter{feed: f.ID, w: tell, open: env.OpenURL, now: env.Now}
+		c, err = env.creds().SignIn(ctx, cfg, f, store.FreshFor, p, func() {
+			fmt.Fprintf(tell, "Another sign-in to feed %s is under way (see its prompt); waiting for it…\n", f.ID)
+		})
+	} else {
+		c, err = env.creds().Fresh(ctx, cfg, f, store.FreshFor)
+	}
 	if err != nil {
 		return err
 	}

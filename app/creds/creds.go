@@ -130,6 +130,29 @@ func (m *Manager) refresh(ctx context.Context, cfg *config.Config, f feed.Feed, 
 	return fresh, err
 }
 
+// SignIn returns a credential for f good for at least d like Fresh, and when
+// only a person can help, signs in through p: one sign-in per credential on
+// the machine. A process that finds another's sign-in under way calls
+// waiting (if set) and waits for it, then uses what it stored.
+func (m *Manager) SignIn(ctx context.Context, cfg *config.Config, f feed.Feed, d time.Duration, p auth.Prompter, waiting func()) (store.Credential, error) {
+	c, err := m.Fresh(ctx, cfg, f, d)
+	if !errors.Is(err, auth.ErrSignInRequired) || f.Kind == feed.Token {
+		return c, err
+	}
+	id := f.CredentialID(cfg.Trust)
+	unlock, err := lockSignIn(ctx, m.LockDir, id, waiting)
+	if err != nil {
+		return store.Credential{}, err
+	}
+	defer unlock()
+	// Signed in by the process we waited for, if it succeeded.
+	c, err = store.New(m.Keychain).LoadKind(ctx, id, string(f.Kind))
+	if err == nil && c.Valid(m.Now(), d) {
+		return c, nil
+	}
+	return m.Login(ctx, cfg, f, p)
+}
+
 // Login signs in to f through p and stores the credential.
 func (m *Manager) Login(ctx context.Context, cfg *config.Config, f feed.Feed, p auth.Prompter) (store.Credential, error) {
 	prov, err := m.provider(cfg, f.Kind)

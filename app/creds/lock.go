@@ -34,11 +34,23 @@ func lockDir(dir string) (string, error) {
 // releases it. The OS releases the lock when a holder dies, so a killed
 // refresh never leaves it held.
 func lockCredential(ctx context.Context, dir, id string) (unlock func(), err error) {
+	return lockFile(ctx, dir, id, id+".lock", nil)
+}
+
+// lockSignIn takes the lock that keeps sign-ins to credential id to one on
+// the machine (pip asks twice, uv runs helpers in parallel: one prompt).
+// It is not the refresh lock, which a sign-in takes only to save. busy, if
+// set, is called once when another process holds it.
+func lockSignIn(ctx context.Context, dir, id string, busy func()) (unlock func(), err error) {
+	return lockFile(ctx, dir, id, id+".signin.lock", busy)
+}
+
+func lockFile(ctx context.Context, dir, id, name string, busy func()) (unlock func(), err error) {
 	dir, err = lockDir(dir)
 	if err != nil {
 		return nil, err
 	}
-	f, err := os.OpenFile(filepath.Join(dir, id+".lock"), os.O_RDWR|os.O_CREATE, 0o600)
+	f, err := os.OpenFile(filepath.Join(dir, name), os.O_RDWR|os.O_CREATE, 0o600)
 	if err != nil {
 		return nil, fmt.Errorf("open the lock of %s: %w", id, err)
 	}
@@ -51,12 +63,16 @@ func lockCredential(ctx context.Context, dir, id string) (unlock func(), err err
 		if ok {
 			return func() { unlockFile(f); f.Close() }, nil
 		}
+		if busy != nil {
+			busy()
+			busy = nil
+		}
 		t := time.NewTimer(lockPoll)
 		select {
 		case <-ctx.Done():
 			t.Stop()
 			f.Close()
-			return nil, fmt.Errorf("waiting for another refresh of %s: %w", id, ctx.Err())
+			return nil, fmt.Errorf("waiting for another process using %s: %w", id, ctx.Err())
 		case <-t.C:
 		}
 	}

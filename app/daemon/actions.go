@@ -41,7 +41,7 @@ func (a *App) clickSignIn(id string) {
 	if !ok {
 		return
 	}
-	if _, err := a.signIn(context.Background(), cfg, f); err != nil {
+	if _, err := a.signIn(context.Background(), cfg, f, nil); err != nil {
 		a.opts.Logf("sign in to %s: %v", f.ID, err)
 	}
 }
@@ -176,7 +176,7 @@ func (a *App) addFeed(ctx context.Context, rawURL, token string) (string, error)
 	cfg, err := a.config()
 	if err == nil {
 		if f, err := cfg.Resolve(rawURL); err == nil && f.Kind != feed.Token {
-			go a.signIn(context.WithoutCancel(ctx), cfg, f)
+			go a.signIn(context.WithoutCancel(ctx), cfg, f, nil)
 			return fmt.Sprintf("Added %s: sign in in the browser window that opens.", f.ID), nil
 		}
 	}

@@ -36,6 +36,9 @@ type Autostart interface {
 // Options configure a tray run. Zero fields get the real thing where there
 // is one.
 type Options struct {
+	// Title names the app in the menu header and tooltip; empty means
+	// "feedkey". The demo's tray says it is the demo.
+	Title       string
 	ConfigPath  string
 	Keychain    store.Keychain
 	NewProvider func(kind feed.Kind, trust feed.Trust) auth.Provider
@@ -79,7 +82,32 @@ type flight struct {
 	done chan struct{}
 	cred store.Credential
 	err  error
+
+	deadline time.Time
+	mu       sync.Mutex
+	prompt   *control.Prompt // what the person is asked to do, once known
+	changed  chan struct{}   // closed and replaced when prompt changes
 }
+
+// show records what the person is asked to do and wakes the waiters, who
+// pass it on to their helpers.
+func (fl *flight) show(p control.Prompt) {
+	fl.mu.Lock()
+	defer fl.mu.Unlock()
+	fl.prompt = &p
+	close(fl.changed)
+	fl.changed = make(chan struct{})
+}
+
+// current returns the prompt and the channel closed at its next change.
+func (fl *flight) current() (*control.Prompt, <-chan struct{}) {
+	fl.mu.Lock()
+	defer fl.mu.Unlock()
+	return fl.prompt, fl.changed
+}
+
+// signInLimit bounds a sign-in in the tray: a device code lives 15 minutes.
+const signInLimit = 15 * time.Minute
 
 // Run runs the tray until Quit or ctx ends. If another tray already runs, it
 // asks that one to announce itself and returns nil (single instance).
@@ -95,6 +123,9 @@ func Run(ctx context.Context, opts Options) error {
 	}
 	if opts.RunUI == nil {
 		opts.RunUI = tray.Run
+	}
+	if opts.Title == "" {
+		opts.Title = "feedkey"
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -262,13 +293,14 @@ func (a *App) notify(ctx context.Context, title, body string) {
 	}
 }
 
-// signIn runs one sign-in per credential; concurrent callers share it.
-func (a *App) signIn(ctx context.Context, cfg *config.Config, f feed.Feed) (store.Credential, error) {
+// signIn runs one sign-in per credential; concurrent callers share it, and
+// each gets the prompts through report (nil: none wanted).
+func (a *App) signIn(ctx context.Context, cfg *config.Config, f feed.Feed, report func(control.Prompt)) (store.Credential, error) {
 	id := f.CredentialID(cfg.Trust)
 	a.mu.Lock()
 	fl, running := a.signins[id]
 	if !running {
-		fl = &flight{done: make(chan struct{})}
+		fl = &flight{done: make(chan struct{}), changed: make(chan struct{}), deadline: a.mgr.Now().Add(signInLimit)}
 		a.signins[id] = fl
 	}
 	a.mu.Unlock()
@@ -276,9 +308,9 @@ func (a *App) signIn(ctx context.Context, cfg *config.Config, f feed.Feed) (stor
 		go func() {
 			// The sign-in outlives the asker that started it: others may
 			// wait for it, and a browser may already be open.
-			sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Minute)
+			sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), signInLimit)
 			defer cancel()
-			fl.cred, fl.err = a.mgr.Login(sctx, cfg, f, prompter{a: a, feed: f})
+			fl.cred, fl.err = a.mgr.Login(sctx, cfg, f, prompter{a: a, feed: f, flight: fl})
 			a.mu.Lock()
 			delete(a.signins, id)
 			a.notice = ""
@@ -294,19 +326,27 @@ func (a *App) signIn(ctx context.Context, cfg *config.Config, f feed.Feed) (stor
 		}()
 		a.publish()
 	}
-	select {
-	case <-fl.done:
-		return fl.cred, fl.err
-	case <-ctx.Done():
-		return store.Credential{}, control.ErrTimeout
+	for {
+		p, changed := fl.current()
+		if p != nil && report != nil {
+			report(*p)
+		}
+		select {
+		case <-fl.done:
+			return fl.cred, fl.err
+		case <-changed:
+		case <-ctx.Done():
+			return store.Credential{}, control.ErrTimeout
+		}
 	}
 }
 
 // prompter shows a sign-in from the tray: the browser opens; a device code
 // also goes into the menu, a notification and the local page.
 type prompter struct {
-	a    *App
-	feed feed.Feed
+	a      *App
+	feed   feed.Feed
+	flight *flight
 }
 
 func (p prompter) OpenBrowser(_ context.Context, raw string) error {
@@ -320,18 +360,24 @@ func (p prompter) OpenBrowser(_ context.Context, raw string) error {
 	if err := p.a.opts.OpenURL(link); err != nil {
 		return fmt.Errorf("%w: %v", auth.ErrNoBrowser, err)
 	}
+	p.flight.show(control.Prompt{Feed: p.feed.ID, URL: link, Expires: p.flight.deadline.Unix()})
 	return nil
 }
 
 // DeviceCode shows the code everywhere the person may look. The link and
 // the code come from the server: the link is checked again here (the
 // providers check it too) and the code is shown without control characters.
-func (p prompter) DeviceCode(ctx context.Context, raw, code string) error {
-	link, err := untrusted.URL(raw)
+func (p prompter) DeviceCode(ctx context.Context, d auth.DeviceCode) error {
+	link, err := untrusted.URL(d.URL)
 	if err != nil {
 		return fmt.Errorf("sign in to %s: %w", p.feed.ID, err)
 	}
-	code = untrusted.Text(code)
+	code := untrusted.Text(d.Code)
+	expires := p.flight.deadline
+	if !d.Expires.IsZero() && d.Expires.Before(expires) {
+		expires = d.Expires
+	}
+	p.flight.show(control.Prompt{Feed: p.feed.ID, URL: link, Code: code, Expires: expires.Unix()})
 	pageURL := p.a.page.Show(p.feed.ID, code, link)
 	p.a.mu.Lock()
 	p.a.notice = fmt.Sprintf("%s: enter code %s", p.feed.ID, code)

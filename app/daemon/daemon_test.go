@@ -166,7 +166,7 @@ func TestOneSignInPerCredential(t *testing.T) {
 	secrets := make([]string, 5)
 	for i := range secrets {
 		wg.Go(func() {
-			_, secret, err := h.client.Credential(context.Background(), "https://ppm.example.com/simple/pkg/", 10*time.Second)
+			_, secret, err := h.client.Credential(context.Background(), "https://ppm.example.com/simple/pkg/", 10*time.Second, nil)
 			if err != nil {
 				t.Error(err)
 			}
@@ -203,7 +203,7 @@ func TestZeroConfigOffer(t *testing.T) {
 	const url = "https://pkgs.dev.azure.com/contoso/_packaging/py/pypi/simple/"
 	got := make(chan error, 1)
 	go func() {
-		_, secret, err := h.client.Credential(context.Background(), url, 10*time.Second)
+		_, secret, err := h.client.Credential(context.Background(), url, 10*time.Second, nil)
 		if err == nil && secret != "signed-in" {
 			err = errors.New("wrong secret " + secret)
 		}
@@ -219,7 +219,7 @@ func TestZeroConfigOffer(t *testing.T) {
 		t.Errorf("the config does not have the accepted feed:\n%s", cfg)
 	}
 	// An unknown URL on no recognised host is not offered.
-	if _, _, err := h.client.Credential(context.Background(), "https://elsewhere.example/simple/", time.Second); !errors.Is(err, control.ErrUnknownFeed) {
+	if _, _, err := h.client.Credential(context.Background(), "https://elsewhere.example/simple/", time.Second, nil); !errors.Is(err, control.ErrUnknownFeed) {
 		t.Errorf("unknown host: %v", err)
 	}
 }

@@ -19,7 +19,7 @@ import (
 // wants. Known feeds get a fresh credential, silently if possible, else
 // after a sign-in in the browser. An unknown feed on a recognised Azure
 // DevOps host is offered to the person first (zero-config first use).
-func (a *App) Credential(ctx context.Context, service string) (string, string, error) {
+func (a *App) Credential(ctx context.Context, service string, report func(control.Prompt)) (string, string, error) {
 	cfg, err := a.config()
 	if err != nil {
 		return "", "", err
@@ -37,7 +37,7 @@ func (a *App) Credential(ctx context.Context, service string) (string, string, e
 	}
 	c, err := a.fresh(ctx, cfg, f)
 	if errors.Is(err, auth.ErrSignInRequired) && f.Kind != feed.Token {
-		c, err = a.signIn(ctx, cfg, f)
+		c, err = a.signIn(ctx, cfg, f, report)
 	}
 	if errors.Is(err, auth.ErrSignInRequired) {
 		return "", "", fmt.Errorf("%w: %v", control.ErrSignInNeeded, err)

@@ -55,6 +55,7 @@ func newPositWorld(t *testing.T, ppm *simulator.PPM) *positWorld {
 	script := "#!/bin/sh\ncase \"$(cat " + w.browser + ")\" in\n" +
 		"approve) exec curl -sf --cacert \"$SSL_CERT_FILE\" \"$1\" >/dev/null ;;\n" +
 		"deny) exec curl -sf --cacert \"$SSL_CERT_FILE\" \"$1&action=deny\" >/dev/null ;;\n" +
+		"fail) exit 3 ;;\n" +
 		"esac\n"
 	if err := os.WriteFile(filepath.Join(browserDir, "xdg-open"), []byte(script), 0o755); err != nil {
 		t.Fatal(err)
@@ -64,6 +65,9 @@ func newPositWorld(t *testing.T, ppm *simulator.PPM) *positWorld {
 		"FEEDKEY_CONFIG="+filepath.Join(dir, "config.toml"), "FEEDKEY_SYSTEM_CONFIG=",
 		"PACKAGEMANAGER_ADDRESS=", "PACKAGEMANAGER_IDENTITY_TOKEN_FILE=",
 		"DISPLAY=", "BROWSER=",
+		// A helper that finds no credential would sign in on the terminal
+		// when a person may be there; tests that want it say so.
+		"FEEDKEY_NONINTERACTIVE=1",
 		"PATH="+browserDir+string(os.PathListSeparator)+bin.Dir+string(os.PathListSeparator)+os.Getenv("PATH"),
 	)
 	return w

@@ -111,7 +111,7 @@ func (c *Client) interactive(ctx context.Context, pc public.Client, deviceCode b
 	if _, err := untrusted.URL(dc.Result.VerificationURL); err != nil {
 		return public.AuthResult{}, fmt.Errorf("the device sign-in page: %w", err)
 	}
-	if err := p.DeviceCode(ctx, dc.Result.VerificationURL, untrusted.Text(dc.Result.UserCode)); err != nil {
+	if err := p.DeviceCode(ctx, auth.DeviceCode{URL: dc.Result.VerificationURL, Code: untrusted.Text(dc.Result.UserCode), Expires: dc.Result.ExpiresOn}); err != nil {
 		return public.AuthResult{}, err
 	}
 	return dc.AuthenticationResult(ctx)

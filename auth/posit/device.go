@@ -46,6 +46,14 @@ func (c *Client) startDevice(ctx context.Context, addr, verifier string) (*devic
 	return &da, nil
 }
 
+// lifetime is how long the device code is good for.
+func (da *deviceAuth) lifetime() time.Duration {
+	if da.ExpiresIn <= 0 {
+		return 300 * time.Second // SPEC §5 default
+	}
+	return time.Duration(da.ExpiresIn) * time.Second
+}
+
 // pollDevice waits for the person to approve and returns the identity token.
 // It is hand-written because oauth2.Config.DeviceAccessToken rejects an
 // answer without access_token, and PPM answers with an id_token only.
@@ -54,11 +62,7 @@ func (c *Client) pollDevice(ctx context.Context, addr string, da *deviceAuth, ve
 	if interval <= 0 {
 		interval = 5 * time.Second // RFC 8628 §3.2 default
 	}
-	lifetime := time.Duration(da.ExpiresIn) * time.Second
-	if lifetime <= 0 {
-		lifetime = 300 * time.Second // SPEC §5 default
-	}
-	deadline := c.now().Add(lifetime)
+	deadline := c.now().Add(da.lifetime())
 	form := url.Values{"device_code": {da.DeviceCode}, "code_verifier": {verifier}}
 	for {
 		// RFC 8628 §3.5: wait the interval before each poll, the first too.

@@ -129,7 +129,8 @@ func (c *Client) Login(ctx context.Context, f feed.Feed, p auth.Prompter) (store
 	if _, err := untrusted.URL(link); err != nil {
 		return store.Credential{}, fmt.Errorf("%s: the server at %s sent a sign-in link that is not an https page: %w", f.ID, addr, err)
 	}
-	if err := p.DeviceCode(ctx, link, untrusted.Text(da.UserCode)); err != nil {
+	dc := auth.DeviceCode{URL: link, Code: untrusted.Text(da.UserCode), Expires: c.now().Add(da.lifetime())}
+	if err := p.DeviceCode(ctx, dc); err != nil {
 		return store.Credential{}, err
 	}
 	idToken, err := c.pollDevice(ctx, addr, da, verifier)

@@ -51,8 +51,8 @@ type prompter struct{ link, code string }
 
 func (p *prompter) OpenBrowser(context.Context, string) error { return auth.ErrNoBrowser }
 
-func (p *prompter) DeviceCode(_ context.Context, link, code string) error {
-	p.link, p.code = link, code
+func (p *prompter) DeviceCode(_ context.Context, d auth.DeviceCode) error {
+	p.link, p.code = d.URL, d.Code
 	return nil
 }
 

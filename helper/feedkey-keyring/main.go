@@ -15,6 +15,7 @@ import (
 	"github.com/feedkey/feedkey/config"
 	"github.com/feedkey/feedkey/control"
 	"github.com/feedkey/feedkey/helper/keyringcli"
+	"github.com/feedkey/feedkey/internal/console"
 )
 
 // trayAnswer is how long the tray has to answer a ping before it counts as
@@ -36,7 +37,9 @@ func main() {
 		ConfigPath: path,
 		Keychain:   store.OS{},
 		Refresh:    keyringcli.FeedkeyToken,
-		Tray: func(ctx context.Context, service string, wait time.Duration) (string, string, error) {
+		SignIn:     keyringcli.FeedkeySignIn,
+		Tell:       console.Terminal(os.Stderr),
+		Tray: func(ctx context.Context, service string, wait time.Duration, onPrompt func(control.Prompt)) (string, string, error) {
 			// A tray that does not answer a ping at once (stopped, hung)
 			// counts as none: nobody should wait minutes on it.
 			c := &control.Client{}
@@ -46,7 +49,7 @@ func main() {
 			if err != nil {
 				return "", "", fmt.Errorf("%w: %w", control.ErrNoServer, err)
 			}
-			return c.Credential(ctx, service, wait)
+			return c.Credential(ctx, service, wait, onPrompt)
 		},
 		RefreshBeside: func(ctx context.Context, service string) error {
 			if err := (&control.Client{}).StartRefresh(ctx, service); err == nil {

@@ -50,6 +50,42 @@ func FeedkeyToken(ctx context.Context, service string) (string, string, error) {
 	return out.Username, out.Password, nil
 }
 
+// signInTimeout bounds a sign-in on the terminal: a device code lives 15
+// minutes, and another process's sign-in may be waited for first.
+const signInTimeout = 20 * time.Minute
+
+// FeedkeySignIn is the interactive [Refresher] of the installed helper: it
+// runs `feedkey token --json --sign-in SERVICE`, which refreshes silently
+// when it can and otherwise signs the person in, telling them on the
+// terminal (or the helper's stderr) which feed, which link, which code and
+// how long is left; feedkey's lock makes it one sign-in per credential
+// however many helpers ask.
+func FeedkeySignIn(ctx context.Context, service string) (string, string, error) {
+	exe, err := feedkeyPath()
+	if err != nil {
+		return "", "", err
+	}
+	ctx, cancel := context.WithTimeout(ctx, signInTimeout)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, exe, "token", "--json", "--sign-in", service)
+	var stdout bytes.Buffer
+	cmd.Stdout = &stdout
+	// The child talks to the person directly; its last word on failure is
+	// the helper's too.
+	cmd.Stderr = os.Stderr
+	if err := cmd.Run(); err != nil {
+		if ctx.Err() != nil {
+			return "", "", fmt.Errorf("no sign-in within %v", signInTimeout)
+		}
+		return "", "", errExit(1)
+	}
+	var out struct{ Username, Password string }
+	if err := json.Unmarshal(stdout.Bytes(), &out); err != nil || out.Password == "" {
+		return "", "", fmt.Errorf("%s token gave no credential", exe)
+	}
+	return out.Username, out.Password, nil
+}
+
 // StartFeedkeyToken starts `feedkey token SERVICE` in the background and
 // returns at once: the stored token was still valid and has been served; the
 // refresh (one per machine, under feedkey's lock) lands in the store for the

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/feedkey/feedkey/auth/feed"
@@ -35,9 +36,18 @@ type Env struct {
 	// means no refresh.
 	Refresh Refresher
 	// Tray asks the running tray for a credential, waiting up to wait for
-	// a sign-in; it returns an error wrapping control.ErrNoServer when no
-	// tray runs. Nil, or a non-interactive run, means never ask.
-	Tray func(ctx context.Context, service string, wait time.Duration) (user, password string, err error)
+	// a sign-in (longer once the tray reports a code, through onPrompt);
+	// it returns an error wrapping control.ErrNoServer when no tray runs.
+	// Nil, or a non-interactive run, means never ask.
+	Tray func(ctx context.Context, service string, wait time.Duration, onPrompt func(control.Prompt)) (user, password string, err error)
+	// SignIn gets a credential like Refresh, and when only a person can
+	// help and no tray runs, signs them in on the terminal (one sign-in
+	// per credential across processes). Used only in interactive runs; nil
+	// means Refresh.
+	SignIn Refresher
+	// Tell reaches the person waiting: the controlling terminal, else
+	// stderr (see console.Terminal). Nil means Stderr.
+	Tell io.Writer
 	// Interactive reports whether a person may be waited for (not CI).
 	Interactive bool
 	// RefreshBeside starts a refresh of service's credential without
@@ -52,7 +62,9 @@ type Env struct {
 // none.
 const besideTimeout = 300 * time.Millisecond
 
-// trayWait bounds how long the helper waits for a sign-in in the tray.
+// trayWait bounds how long the helper waits for the tray to start a sign-in
+// (or to offer an unknown feed); once the tray reports a code, the wait runs
+// to the code's expiry.
 const trayWait = 120 * time.Second
 
 // errExit is returned by handlers that already explained themselves on
@@ -148,7 +160,7 @@ func (h *handler) get(ctx context.Context) error {
 	if !ok {
 		// A tray may offer to add an unknown feed on a recognised host.
 		if h.askTray() && strings.HasPrefix(h.args.Service, "https://") {
-			user, password, err := h.fromTray(ctx)
+			user, password, err := h.fromTray(ctx, "")
 			switch {
 			case err == nil:
 				return h.emit(user, password)
@@ -161,10 +173,7 @@ func (h *handler) get(ctx context.Context) error {
 	id := f.CredentialID(cfg.Trust)
 	// Never hand one kind of feed's token to another's host.
 	c, err := store.New(h.env.Keychain).LoadKind(ctx, id, string(f.Kind))
-	now := time.Now
-	if h.env.Now != nil {
-		now = h.env.Now
-	}
+	now := h.now
 	user := c.Username
 	beside := false
 	switch {
@@ -176,9 +185,9 @@ func (h *handler) get(ctx context.Context) error {
 	case err == nil && c.Valid(now(), store.UsableFor):
 		// Never make a valid token wait: serve it, refresh beside it.
 		beside = h.env.RefreshBeside != nil
-	case f.Kind != feed.Token && (h.env.Refresh != nil || h.askTray()):
+	case f.Kind != feed.Token && (h.env.Refresh != nil || h.env.SignIn != nil || h.askTray()):
 		// Missing or expired: only now is waiting worth it.
-		u, secret, rerr := h.renew(ctx)
+		u, secret, rerr := h.renew(ctx, f.ID)
 		if rerr != nil {
 			return rerr
 		}
@@ -205,14 +214,18 @@ func (h *handler) get(ctx context.Context) error {
 
 func (h *handler) askTray() bool { return h.env.Tray != nil && h.env.Interactive }
 
-// renew gets a fresh credential: from the tray when one runs (it signs the
-// person in if needed), else by a silent refresh.
-func (h *handler) renew(ctx context.Context) (string, string, error) {
+// renew gets a fresh credential for feed id: from the tray when one runs
+// (it signs the person in if needed), else by a silent refresh, or a
+// sign-in on the terminal when a person may be there.
+func (h *handler) renew(ctx context.Context, id string) (string, string, error) {
 	if h.askTray() {
-		user, password, err := h.fromTray(ctx)
+		user, password, err := h.fromTray(ctx, id)
 		if !errors.Is(err, control.ErrNoServer) {
 			return user, password, err
 		}
+	}
+	if h.env.SignIn != nil && h.env.Interactive {
+		return h.env.SignIn(ctx, h.args.Service)
 	}
 	if h.env.Refresh == nil {
 		return "", "", control.ErrNoServer
@@ -220,19 +233,57 @@ func (h *handler) renew(ctx context.Context) (string, string, error) {
 	return h.env.Refresh(ctx, h.args.Service)
 }
 
-// fromTray asks the tray, telling the person on stderr when it takes long
-// (a browser sign-in is under way).
-func (h *handler) fromTray(ctx context.Context) (string, string, error) {
+// fromTray asks the tray for feed id's credential (id is empty for a feed
+// the tray may offer to add). The person is told on the terminal what the
+// tray asks of them (feed, link, code, time left), or that the tray is
+// working when it takes long.
+func (h *handler) fromTray(ctx context.Context, id string) (string, string, error) {
+	var mu sync.Mutex
+	prompted := false
 	slow := time.AfterFunc(time.Second, func() {
-		fmt.Fprintf(h.env.Stderr, "feedkey-keyring: waiting up to %d s for you to sign in (see your browser and the feedkey tray)…\n", int(trayWait.Seconds()))
+		mu.Lock()
+		defer mu.Unlock()
+		if prompted {
+			return
+		}
+		what := "a credential"
+		if id != "" {
+			what = "the credential of feed " + id
+		}
+		fmt.Fprintf(h.tell(), "feedkey-keyring: waiting for the feedkey tray to get %s (see its menu and your browser)…\n", what)
 	})
 	defer slow.Stop()
-	user, password, err := h.env.Tray(ctx, h.args.Service, trayWait)
+	var last control.Prompt
+	onPrompt := func(p control.Prompt) {
+		mu.Lock()
+		defer mu.Unlock()
+		prompted = true
+		if p == last {
+			return
+		}
+		last = p
+		fmt.Fprintf(h.tell(), "feedkey-keyring: %s\n", p.Text(h.now()))
+	}
+	user, password, err := h.env.Tray(ctx, h.args.Service, trayWait, onPrompt)
 	if ud := (*control.UnsafeDirError)(nil); errors.As(err, &ud) {
 		// Counts as no tray; say why once, and carry on with the store.
 		fmt.Fprintf(h.env.Stderr, "feedkey-keyring: warning: %v\n", ud)
 	}
 	return user, password, err
+}
+
+func (h *handler) tell() io.Writer {
+	if h.env.Tell != nil {
+		return h.env.Tell
+	}
+	return h.env.Stderr
+}
+
+func (h *handler) now() time.Time {
+	if h.env.Now != nil {
+		return h.env.Now()
+	}
+	return time.Now()
 }
 
 // emit prints the answer in the requested mode and format, and nothing else,

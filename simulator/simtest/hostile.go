@@ -112,7 +112,7 @@ func CheckRefused(t testing.TB, p auth.Prompter, link, feedID string) {
 	t.Helper()
 	for name, show := range map[string]func() error{
 		"OpenBrowser": func() error { return p.OpenBrowser(context.Background(), link) },
-		"DeviceCode":  func() error { return p.DeviceCode(context.Background(), link, "ABCD") },
+		"DeviceCode":  func() error { return p.DeviceCode(context.Background(), auth.DeviceCode{URL: link, Code: "ABCD"}) },
 	} {
 		err := show()
 		if !errors.Is(err, untrusted.ErrURL) || !strings.Contains(err.Error(), feedID) || strings.Contains(err.Error(), "pw@") {
