@@ -5,10 +5,11 @@ package tray
 
 import (
 	"context"
-	"fmt"
 	"slices"
 	"sync"
 	"time"
+
+	"github.com/feedkey/feedkey/internal/timeleft"
 
 	"fyne.io/systray"
 )
@@ -29,6 +30,11 @@ type Line struct {
 	ID    string // feed id, passed back to Actions
 	Label string // "contoso — valid 5 h 12 m"
 	State State
+	// Stored: there is a credential to refresh or sign out of; the menu
+	// greys those out otherwise.
+	Stored bool
+	// Renewable: feedkey can refresh it (not a static token).
+	Renewable bool
 }
 
 // Request is a feed that pip asked about and the person may add.
@@ -39,8 +45,9 @@ type Request struct {
 
 // View is everything the menu shows.
 type View struct {
+	Title        string // "feedkey", or "feedkey demo": the item's title, and the header's and tooltip's first word
 	State        State  // decides the icon
-	Summary      string // first, disabled line
+	Summary      string // "2 ready, 1 signing in": after the title in the header and tooltip
 	Lines        []Line
 	Requests     []Request
 	StartAtLogin bool
@@ -59,21 +66,8 @@ type Actions struct {
 }
 
 // Left formats a remaining time the way feedkey shows it everywhere (menu,
-// status): "5 h 12 m", "3 days".
-func Left(d time.Duration) string {
-	d = d.Round(time.Minute)
-	if d < time.Minute {
-		return "less than a minute"
-	}
-	h, m := int(d.Hours()), int(d.Minutes())%60
-	switch {
-	case h >= 48:
-		return fmt.Sprintf("%d days", h/24)
-	case h > 0:
-		return fmt.Sprintf("%d h %d m", h, m)
-	}
-	return fmt.Sprintf("%d m", m)
-}
+// status, prompts): "5 h 12 m", "3 days".
+func Left(d time.Duration) string { return timeleft.String(d) }
 
 // Icons returns the icon bytes for a state, in the platform's format.
 type Icons func(State) []byte
@@ -111,8 +105,13 @@ type menu struct {
 	summary *systray.MenuItem
 	notice  *systray.MenuItem
 	lines   map[string]*systray.MenuItem
+	subs    map[string]subItems
 	login   *systray.MenuItem
 }
+
+// subItems are the per-credential entries that are greyed out when they
+// cannot act.
+type subItems struct{ refresh, signOut *systray.MenuItem }
 
 func (m *menu) loop(ctx context.Context, views <-chan View) {
 	for {
@@ -138,20 +137,51 @@ func (m *menu) apply(v View) {
 	if v.State != m.shown.State || !m.built {
 		systray.SetIcon(m.icons(v.State))
 	}
-	systray.SetTooltip("feedkey: " + v.Summary)
+	if v.Title != m.shown.Title || !m.built {
+		systray.SetTitle(v.Title)
+	}
+	systray.SetTooltip(v.header())
 	if !m.built || !sameShape(v, m.shown) {
 		m.build(v)
 	} else {
-		m.summary.SetTitle(v.Summary)
+		m.summary.SetTitle(v.header())
 		m.setNotice(v.Notice)
 		for _, l := range v.Lines {
 			m.lines[l.ID].SetTitle(l.Label)
+			m.enable(l)
 		}
 		if v.StartAtLogin != m.shown.StartAtLogin {
 			setChecked(m.login, v.StartAtLogin)
 		}
 	}
 	m.shown = v
+}
+
+// header is the menu's first line and the tooltip: "feedkey: 2 ready".
+func (v View) header() string {
+	title := v.Title
+	if title == "" {
+		title = "feedkey"
+	}
+	return title + ": " + v.Summary
+}
+
+// enable greys out what cannot act on l's credential now.
+func (m *menu) enable(l Line) {
+	s := m.subs[l.ID]
+	setEnabled(s.refresh, l.Stored && l.Renewable)
+	setEnabled(s.signOut, l.Stored)
+}
+
+func setEnabled(item *systray.MenuItem, on bool) {
+	if item == nil {
+		return
+	}
+	if on {
+		item.Enable()
+	} else {
+		item.Disable()
+	}
 }
 
 func sameShape(a, b View) bool {
@@ -176,8 +206,9 @@ func (m *menu) build(v View) {
 	m.stop = make(chan struct{})
 	m.built = true
 	m.lines = map[string]*systray.MenuItem{}
+	m.subs = map[string]subItems{}
 
-	m.summary = systray.AddMenuItem(v.Summary, "")
+	m.summary = systray.AddMenuItem(v.header(), "")
 	m.summary.Disable()
 	m.notice = systray.AddMenuItem(v.Notice, "")
 	m.notice.Disable()
@@ -187,8 +218,11 @@ func (m *menu) build(v View) {
 		item := systray.AddMenuItem(l.Label, "")
 		m.lines[l.ID] = item
 		m.sub(item, "Sign in", m.act.SignIn, l.ID)
-		m.sub(item, "Refresh now", m.act.Refresh, l.ID)
-		m.sub(item, "Sign out", m.act.SignOut, l.ID)
+		m.subs[l.ID] = subItems{
+			refresh: m.sub(item, "Refresh now", m.act.Refresh, l.ID),
+			signOut: m.sub(item, "Sign out", m.act.SignOut, l.ID),
+		}
+		m.enable(l)
 		m.sub(item, "Copy pip setup", m.act.CopySetup, l.ID)
 		m.sub(item, "Open feed page", m.act.OpenFeed, l.ID)
 	}
@@ -222,11 +256,13 @@ func (m *menu) setNotice(text string) {
 	m.notice.Show()
 }
 
-func (m *menu) sub(parent *systray.MenuItem, title string, do func(string), id string) {
+func (m *menu) sub(parent *systray.MenuItem, title string, do func(string), id string) *systray.MenuItem {
 	if do == nil {
-		return
+		return nil
 	}
-	m.click(parent.AddSubMenuItem(title, ""), func() { do(id) }, true)
+	item := parent.AddSubMenuItem(title, "")
+	m.click(item, func() { do(id) }, true)
+	return item
 }
 
 // click runs do on every click of item until the menu is rebuilt. systray

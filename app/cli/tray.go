@@ -28,15 +28,34 @@ func newCmdTray(env *Env) *cobra.Command {
 	}
 }
 
+// runTray runs the tray, or, where no tray icon would be seen (no tray
+// host), the same background service without a menu: it keeps credentials
+// fresh and answers the helper, whose terminal shows any sign-in.
 func runTray(ctx context.Context, env *Env) error {
-	if err := tray.Available(); err != nil {
-		return err
+	return runTrayTitled(ctx, env, "feedkey", false)
+}
+
+// runTrayTitled runs the tray under title (the demo's is labelled), or
+// without a menu when noMenu (the caller said why) or when no tray host
+// would show it.
+func runTrayTitled(ctx context.Context, env *Env, title string, noMenu bool) error {
+	var runUI func(context.Context, tray.Icons, tray.Actions, <-chan tray.View)
+	if noMenu {
+		runUI = headless
+	} else if err := tray.Available(); err != nil {
+		fmt.Fprintf(env.Err, "feedkey: %v. Running without a menu; sign-ins show in the terminal that needs one (pip's). Ctrl-C stops.\n", err)
+		runUI = headless
 	}
+	// Headless, nobody sees a desktop notification either.
 	var n notify.Notifier = notify.Nop{}
-	if conn, err := dbus.SessionBus(); err == nil {
-		n = notify.New(conn)
+	if runUI == nil {
+		if conn, err := dbus.SessionBus(); err == nil {
+			n = notify.New(conn)
+		}
 	}
 	return daemon.Run(ctx, daemon.Options{
+		Title:       title,
+		RunUI:       runUI,
 		ConfigPath:  env.ConfigPath,
 		Keychain:    env.Keychain,
 		NewProvider: env.NewProvider,
@@ -49,6 +68,18 @@ func runTray(ctx context.Context, env *Env) error {
 			fmt.Fprintf(env.Err, "feedkey: "+format+"\n", a...)
 		},
 	})
+}
+
+// headless stands in for the menu where none can be shown: it runs until
+// ctx ends, taking the views nobody will see.
+func headless(ctx context.Context, _ tray.Icons, _ tray.Actions, views <-chan tray.View) {
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-views:
+		}
+	}
 }
 
 // osAutostart is tray/autostart as daemon.Autostart.

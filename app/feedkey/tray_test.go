@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -85,6 +86,13 @@ func TestTray(t *testing.T) {
 		t.Fatalf("add: %s", r.Stderr)
 	}
 
+	// A panel to show it: without one, feedkey runs headless.
+	host, err := traytest.NewHost(s.Address)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { host.Close() })
+
 	// Start the tray.
 	var trayOut bytes.Buffer
 	cmd := exec.Command(bin.Feedkey)
@@ -118,6 +126,17 @@ func TestTray(t *testing.T) {
 		it, err := menu.WaitFor(wctx, has(prefix))
 		if err != nil {
 			t.Fatal(err)
+		}
+		return it
+	}
+	waitItem := func(what string, ok func(traytest.Item) bool) traytest.Item {
+		t.Helper()
+		wctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+		defer cancel()
+		it, err := menu.WaitFor(wctx, ok)
+		if err != nil {
+			layout, _ := menu.Layout(ctx)
+			t.Fatalf("menu never showed %s: %v\n%s", what, err, strings.Join(layout.Labels(), "\n"))
 		}
 		return it
 	}
@@ -168,9 +187,23 @@ func TestTray(t *testing.T) {
 		t.Errorf("Refresh now did not give a new token")
 	}
 
-	// Sign out removes every keychain entry.
+	// Sign out removes every keychain entry; nothing is left to refresh or
+	// sign out of, and the menu says so.
 	click("ppm — ", "Sign out")
 	wait("ppm — sign in needed")
+	for _, action := range []string{"Refresh now", "Sign out"} {
+		waitItem(action+" greyed out", func(root traytest.Item) bool {
+			l, ok := root.Find("ppm — sign in needed")
+			if !ok {
+				return false
+			}
+			it, ok := l.Find(action)
+			return ok && !it.Enabled
+		})
+	}
+	waitItem(`the header "feedkey: 1 needs sign-in"`, func(root traytest.Item) bool {
+		return len(root.Children) > 0 && root.Children[0].Label == "feedkey: 1 needs sign-in"
+	})
 	if items, _ := s.Items(credService); len(items) != 0 {
 		t.Errorf("keychain items after Sign out: %v", items)
 	}
@@ -185,8 +218,15 @@ func TestTray(t *testing.T) {
 	}
 	if out, err := pipInstall(strings.Replace(ppmURL, "https://", "https://__token__@", 1), "tray-demo"); err != nil {
 		t.Fatalf("pip with sign-in on demand: %v\n%s", err, out)
+	} else if !regexp.MustCompile(`feedkey-keyring: Sign in to feed ppm: open https://\S+ and enter the code \S+ \(\d+ m left\)`).Match(out) {
+		// pip (< 26.2) passes the helper's stderr on: the person saw
+		// what the tray asked of them.
+		t.Errorf("pip's output does not show the tray's sign-in (feed, link, code, time left):\n%s", out)
 	}
 	wait("ppm — valid")
+	if items := host.Items(); len(items) == 0 {
+		t.Errorf("the tray never registered with the tray host")
+	}
 
 	// An unknown Azure feed: the tray offers it, the person accepts in the
 	// menu, signs in, and pip gets its packages.
