@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/feedkey/feedkey/app/schedule"
@@ -76,7 +77,7 @@ func (a *App) view() tray.View {
 		return tray.View{State: tray.Error, Summary: "Config error: " + untrusted.OneLine(err.Error(), 0)}
 	}
 	now := a.opts.Clock.Now()
-	v := tray.View{State: tray.OK}
+	v := tray.View{Title: a.opts.Title, State: tray.OK}
 	a.mu.Lock()
 	v.Notice = a.notice
 	signingIn := map[string]bool{}
@@ -92,63 +93,75 @@ func (a *App) view() tray.View {
 		v.StartAtLogin = on
 	}
 	st := store.New(a.opts.Keychain)
-	needs, failing := 0, 0
+	count := map[tray.State]int{}
 	for _, g := range groups(cfg) {
-		l := tray.Line{ID: g.id}
-		state, text := a.describe(st, g, now, signingIn[g.id])
-		l.State, l.Label = state, g.name+" — "+text
-		switch state {
-		case tray.SignIn:
-			needs++
-		case tray.Error:
-			failing++
-		}
+		l := tray.Line{ID: g.id, Renewable: g.feed.Kind != feed.Token}
+		state, text, stored := a.describe(st, g, now, signingIn[g.id])
+		l.State, l.Label, l.Stored = state, g.name+" — "+text, stored
+		count[state]++
 		v.State = worst(v.State, state)
 		v.Lines = append(v.Lines, l)
 	}
-	switch {
-	case len(v.Lines) == 0:
-		v.Summary = "No feeds yet: feedkey add URL"
-	case needs+failing == 0:
-		v.Summary = fmt.Sprintf("feedkey: %d %s ready", len(v.Lines), plural(len(v.Lines), "credential", "credentials"))
-	case needs > 0:
-		v.Summary = fmt.Sprintf("feedkey: %d %s sign-in", needs, plural(needs, "needs", "need"))
-	default:
-		v.Summary = fmt.Sprintf("feedkey: %d failing", failing)
-	}
+	v.Summary = summary(len(v.Lines), count, len(signingIn))
 	return v
 }
 
-func (a *App) describe(st *store.Store, g group, now time.Time, signingIn bool) (tray.State, string) {
-	if signingIn {
-		return tray.Refreshing, "signing in…"
+// summary counts the credentials by state, each once: "2 ready",
+// "1 ready, 1 signing in", "1 needs sign-in, 1 failing".
+func summary(total int, count map[tray.State]int, signingIn int) string {
+	if total == 0 {
+		return "no feeds yet (Add feed…)"
 	}
-	if s, ok := a.sched.Status(g.id); ok {
+	var parts []string
+	if n := count[tray.OK]; n > 0 {
+		parts = append(parts, fmt.Sprintf("%d ready", n))
+	}
+	if n := count[tray.Refreshing]; n > 0 {
+		what := "refreshing"
+		if signingIn == n {
+			what = "signing in"
+		}
+		parts = append(parts, fmt.Sprintf("%d %s", n, what))
+	}
+	if n := count[tray.SignIn]; n > 0 {
+		parts = append(parts, fmt.Sprintf("%d %s sign-in", n, plural(n, "needs", "need")))
+	}
+	if n := count[tray.Error]; n > 0 {
+		parts = append(parts, fmt.Sprintf("%d failing", n))
+	}
+	return strings.Join(parts, ", ")
+}
+
+// describe says what state g's credential is in, and whether one is stored
+// (something to refresh or sign out of).
+func (a *App) describe(st *store.Store, g group, now time.Time, signingIn bool) (tray.State, string, bool) {
+	if s, ok := a.sched.Status(g.id); ok && !signingIn {
 		switch s.State {
 		case schedule.Refreshing:
-			return tray.Refreshing, "refreshing…"
+			return tray.Refreshing, "refreshing…", true
 		case schedule.Valid:
-			return tray.OK, "valid " + tray.Left(s.Expires.Sub(now))
+			return tray.OK, "valid " + tray.Left(s.Expires.Sub(now)), true
 		case schedule.Failing:
-			return tray.Error, "refresh failing, valid " + tray.Left(s.Expires.Sub(now))
-		case schedule.Expired:
-			return tray.SignIn, "sign in needed"
+			return tray.Error, "refresh failing, valid " + tray.Left(s.Expires.Sub(now)), true
 		}
 	}
 	c, err := st.Load(context.Background(), g.id)
+	stored := err == nil || errors.Is(err, store.ErrDamaged)
 	switch {
+	case signingIn:
+		return tray.Refreshing, "signing in…", stored
 	case errors.Is(err, store.ErrNotFound) && g.feed.Kind == feed.Token:
-		return tray.SignIn, "no token stored"
+		return tray.SignIn, "no token stored", false
 	case errors.Is(err, store.ErrNotFound):
-		return tray.SignIn, "sign in needed"
+		return tray.SignIn, "sign in needed", false
 	case err != nil:
-		return tray.Error, "keychain error"
+		return tray.Error, "keychain error", stored
 	case c.Expires.IsZero():
-		return tray.OK, "token stored"
+		return tray.OK, "token stored", true
 	case !c.Valid(now, 0):
-		return tray.SignIn, "sign in needed"
+		return tray.SignIn, "sign in needed", true
 	}
-	return tray.OK, "valid " + tray.Left(c.Expires.Sub(now))
+	return tray.OK, "valid " + tray.Left(c.Expires.Sub(now)), true
 }
 
 var rank = map[tray.State]int{tray.OK: 0, tray.Refreshing: 1, tray.SignIn: 2, tray.Error: 3}
