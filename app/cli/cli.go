@@ -173,7 +173,34 @@ func newRootCmd(env *Env) *cobra.Command {
 		newCmdRefresh(env), newCmdLogout(env), newCmdRemove(env), newCmdDoctor(env),
 		newCmdInstall(env), newCmdTray(env), newCmdDemo(env),
 	)
+	// Commands that take a feed complete its id.
+	for _, c := range root.Commands() {
+		switch c.Name() {
+		case "login", "token", "refresh", "logout", "remove":
+			c.ValidArgsFunction = completeFeeds(env)
+		}
+	}
 	return root
+}
+
+// completeFeeds completes the first argument with the configured feed ids.
+func completeFeeds(env *Env) cobra.CompletionFunc {
+	return func(_ *cobra.Command, args []string, prefix string) ([]cobra.Completion, cobra.ShellCompDirective) {
+		if len(args) > 0 {
+			return nil, cobra.ShellCompDirectiveNoFileComp
+		}
+		cfg, err := env.config()
+		if err != nil {
+			return nil, cobra.ShellCompDirectiveNoFileComp
+		}
+		var out []cobra.Completion
+		for _, f := range cfg.Feeds {
+			if strings.HasPrefix(f.ID, prefix) {
+				out = append(out, cobra.CompletionWithDesc(f.ID, string(f.Kind)+" "+f.URL))
+			}
+		}
+		return out, cobra.ShellCompDirectiveNoFileComp
+	}
 }
 
 // version is the release version stamped into the build, or "dev".

@@ -197,6 +197,14 @@ func TestCommandLine(t *testing.T) {
 		{args: []string{"--help"}, out: "Available Commands"},
 		{args: []string{"--version"}, out: "feedkey version dev"},
 		{args: []string{"completion", "bash"}, out: "bash completion"},
+		{args: []string{"completion", "zsh"}, out: "#compdef feedkey"},
+		{args: []string{"completion", "fish"}, out: "complete -c feedkey"},
+		{args: []string{"completion", "powershell"}, out: "Register-ArgumentCompleter"},
+		// What the shells ask: feed ids complete where a feed is taken.
+		{args: []string{"__complete", "login", "a-"}, out: "a-example\ttoken https://a.example/simple/\n:4"},
+		{args: []string{"__complete", "logout", ""}, out: "a-example\ttoken https://a.example/simple/\nb-example\ttoken https://b.example/simple/\n:4"},
+		{args: []string{"__complete", "st"}, out: "status\t"},
+		{args: []string{"__complete", "status", "--j"}, out: "--json\t"},
 	}
 	for _, tt := range tests {
 		code := e.run(tt.stdinToken, tt.args...)

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"iter"
@@ -22,54 +23,137 @@ import (
 func newCmdDoctor(env *Env) *cobra.Command {
 	var opts doctorOptions
 	cmd := &cobra.Command{
-		Use:   "doctor",
-		Short: "Check the keychain, the config and which keyring pip will run",
-		Args:  exactly(),
+		Use:     "doctor",
+		Short:   "Check the keychain, the feeds, which keyring pip runs, and pip's and uv's settings; exit 1 on any problem",
+		Example: "  feedkey doctor\n  feedkey doctor --json | jq '.checks[] | select(.ok | not)'\n  feedkey doctor --fix   # remove orphaned keychain items",
+		Args:    exactly(),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return runDoctor(cmd.Context(), env, opts)
 		},
 	}
 	cmd.Flags().BoolVar(&opts.Fix, "fix", false, "remove orphaned keychain items (chunks no record uses)")
+	cmd.Flags().BoolVar(&opts.JSON, "json", false, "print the checks as JSON")
 	return cmd
 }
 
 // doctorOptions are the inputs of `feedkey doctor`.
 type doctorOptions struct {
-	Fix bool // remove orphaned keychain items
+	Fix  bool // remove orphaned keychain items
+	JSON bool
+}
+
+// check is one line of `feedkey doctor`. Its JSON is a stable interface for
+// scripts: fields are added, never renamed.
+type check struct {
+	Name   string `json:"check"`          // e.g. "keychain", "feed demo-ppm", "pip"
+	OK     bool   `json:"ok"`             // false: a problem; doctor exits 1
+	Note   bool   `json:"note,omitempty"` // true: worth knowing, not a problem
+	Detail string `json:"detail"`         // what was found, and on a problem what to do
+}
+
+// doctor collects the checks of one run.
+type doctor struct {
+	checks []check
+	failed bool
+}
+
+func (d *doctor) ok(name, detail string) {
+	d.checks = append(d.checks, check{Name: name, OK: true, Detail: detail})
+}
+
+func (d *doctor) note(name, detail string) {
+	d.checks = append(d.checks, check{Name: name, OK: true, Note: true, Detail: detail})
+}
+
+func (d *doctor) fail(name string, err error) {
+	d.failed = true
+	d.checks = append(d.checks, check{Name: name, Detail: untrusted.OneLine(err.Error(), 0)})
+}
+
+func (d *doctor) add(name string, err error, good string) {
+	if err != nil {
+		d.fail(name, err)
+		return
+	}
+	d.ok(name, good)
 }
 
 func runDoctor(ctx context.Context, env *Env, opts doctorOptions) error {
-	ok := true
-	report := func(err error, good string) {
-		if err != nil {
-			ok = false
-			fmt.Fprintf(env.Out, "FAIL  %s\n", untrusted.OneLine(err.Error(), 0))
-			return
-		}
-		fmt.Fprintf(env.Out, "ok    %s\n", good)
-	}
-
+	d := &doctor{}
 	cfg, err := env.config()
 	if err == nil {
-		report(nil, fmt.Sprintf("config %s (%d %s)", env.ConfigPath, len(cfg.Feeds), plural(len(cfg.Feeds), "feed", "feeds")))
+		d.ok("config", fmt.Sprintf("%s (%d %s)", env.ConfigPath, len(cfg.Feeds), plural(len(cfg.Feeds), "feed", "feeds")))
 	} else {
-		report(err, "")
+		d.fail("config", err)
 	}
-	report(checkKeychain(ctx, env.Keychain), "keychain reachable and unlocked")
-	if cfg != nil {
+	kerr := checkKeychain(ctx, env.Keychain)
+	d.add("keychain", kerr, "reachable and unlocked")
+	if cfg != nil && kerr == nil {
 		for _, err := range checkRecords(ctx, env.Keychain, cfg) {
-			report(err, "")
+			d.fail("keychain", err)
 		}
 		for _, err := range checkOrphans(ctx, env, cfg, opts.Fix) {
-			report(err, "")
+			d.fail("keychain", err)
 		}
+		checkFeeds(ctx, env, cfg, d)
 	}
 	helper, err := checkHelperOnPath(ctx, env)
-	report(err, "`keyring` on PATH is feedkey's helper: "+helper)
-	if !ok {
+	d.add("helper", err, "`keyring` on PATH is feedkey's helper: "+helper)
+	if p, err := env.LookPath(feedkeyCommand()); err != nil {
+		d.fail("feedkey", errors.New("`feedkey` is not on PATH: the helper runs it to refresh and sign in; run `feedkey install`"))
+	} else {
+		d.ok("feedkey", "on PATH: "+p)
+	}
+	if cfg != nil {
+		checkPip(ctx, env, cfg, d)
+		checkUV(env, cfg, d)
+	}
+
+	if opts.JSON {
+		enc := json.NewEncoder(env.Out)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(struct {
+			OK     bool    `json:"ok"`
+			Checks []check `json:"checks"`
+		}{!d.failed, d.checks}); err != nil {
+			return err
+		}
+	} else {
+		for _, c := range d.checks {
+			mark := "ok  "
+			switch {
+			case !c.OK:
+				mark = "FAIL"
+			case c.Note:
+				mark = "note"
+			}
+			fmt.Fprintf(env.Out, "%s  %s: %s\n", mark, c.Name, c.Detail)
+		}
+	}
+	if d.failed {
 		return errSilent
 	}
 	return nil
+}
+
+// checkFeeds reports each feed whose credential pip cannot use now, with
+// the command that fixes it (as `feedkey status`).
+func checkFeeds(ctx context.Context, env *Env, cfg *config.Config, d *doctor) {
+	for i, s := range feedStates(ctx, env, cfg) {
+		text := describe(s, cfg.Feeds[i], env.Now())
+		if s.State == "valid" {
+			d.ok("feed "+s.ID, text)
+		} else {
+			d.fail("feed "+s.ID, errors.New(text))
+		}
+	}
+}
+
+func feedkeyCommand() string {
+	if runtime.GOOS == "windows" {
+		return "feedkey.exe"
+	}
+	return "feedkey"
 }
 
 // checkKeychain writes, reads back and deletes a probe entry.
@@ -77,15 +161,15 @@ func checkKeychain(ctx context.Context, k store.Keychain) error {
 	const svc, user = store.ServicePrefix + "doctor", "probe"
 	want := fmt.Sprintf("probe-%d", time.Now().UnixNano())
 	if err := k.Set(ctx, svc, user, want); err != nil {
-		return fmt.Errorf("keychain: %w", err)
+		return err
 	}
 	got, err := k.Get(ctx, svc, user)
 	_ = k.Delete(ctx, svc, user)
 	switch {
 	case err != nil:
-		return fmt.Errorf("keychain: read back: %w", err)
+		return fmt.Errorf("read back a test entry: %w", err)
 	case got != want:
-		return errors.New("keychain: read back a different value than was written")
+		return errors.New("read back a different value than was written")
 	}
 	return nil
 }
@@ -125,9 +209,9 @@ func checkRecords(ctx context.Context, k store.Keychain, cfg *config.Config) []e
 		n, err := fc.Foreign(ctx, store.Service(id))
 		switch {
 		case err != nil:
-			errs = append(errs, fmt.Errorf("keychain: check %s: %w", store.Service(id), err))
+			errs = append(errs, fmt.Errorf("check %s: %w", store.Service(id), err))
 		case n > 0:
-			errs = append(errs, fmt.Errorf("keychain: %d item(s) under %s were written by another program; feedkey never serves them: `feedkey logout %s` removes them (then sign in again)", n, store.Service(id), f.ID))
+			errs = append(errs, fmt.Errorf("%d item(s) under %s were written by another program; feedkey never serves them: `feedkey logout %s` removes them (then sign in again)", n, store.Service(id), f.ID))
 		}
 	}
 	return errs
@@ -142,16 +226,16 @@ func checkOrphans(ctx context.Context, env *Env, cfg *config.Config, fix bool) [
 		n, err := st.Orphans(ctx, id)
 		switch {
 		case err != nil:
-			errs = append(errs, fmt.Errorf("keychain: count the items of %s: %w", store.Service(id), err))
+			errs = append(errs, fmt.Errorf("count the items of %s: %w", store.Service(id), err))
 		case n > 0 && fix:
 			removed, err := st.Compact(ctx, id, time.Minute)
 			if err != nil {
-				errs = append(errs, fmt.Errorf("keychain: remove orphaned items of %s: %w", store.Service(id), err))
+				errs = append(errs, fmt.Errorf("remove orphaned items of %s: %w", store.Service(id), err))
 			} else {
 				fmt.Fprintf(env.Out, "fixed removed %d orphaned item(s) of %s\n", removed, store.Service(id))
 			}
 		case n > 0:
-			errs = append(errs, fmt.Errorf("keychain: %d orphaned item(s) under %s (parts of interrupted writes): `feedkey doctor --fix` removes them", n, store.Service(id)))
+			errs = append(errs, fmt.Errorf("%d orphaned item(s) under %s (parts of interrupted writes): `feedkey doctor --fix` removes them", n, store.Service(id)))
 		}
 	}
 	return errs

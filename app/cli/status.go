@@ -11,6 +11,7 @@ import (
 	"github.com/feedkey/feedkey/auth/feed"
 	"github.com/feedkey/feedkey/auth/store"
 	"github.com/feedkey/feedkey/auth/untrusted"
+	"github.com/feedkey/feedkey/config"
 	"github.com/feedkey/feedkey/tray"
 	"github.com/spf13/cobra"
 )
@@ -57,29 +58,7 @@ func runStatus(ctx context.Context, env *Env, opts statusOptions) error {
 	if err != nil {
 		return err
 	}
-	out := statusOutput{Config: env.ConfigPath, Feeds: []feedStatus{}}
-	st := store.New(env.Keychain)
-	for _, f := range cfg.Feeds {
-		s := feedStatus{ID: f.ID, Kind: string(f.Kind), URL: f.URL, Credential: f.CredentialID(cfg.Trust)}
-		c, err := st.Load(ctx, s.Credential)
-		switch {
-		case errors.Is(err, store.ErrNotFound):
-			s.State = "missing"
-		case err != nil:
-			s.State, s.Error = "error", untrusted.OneLine(err.Error(), 0)
-		default:
-			s.Username = f.User(c.Username)
-			s.State = "valid"
-			if !c.Expires.IsZero() {
-				exp := c.Expires.UTC()
-				s.Expires = &exp
-				if !c.Valid(env.Now(), 0) {
-					s.State = "expired"
-				}
-			}
-		}
-		out.Feeds = append(out.Feeds, s)
-	}
+	out := statusOutput{Config: env.ConfigPath, Feeds: feedStates(ctx, env, cfg)}
 	// Scripts branch on the exit status: 0 only when pip can use every
 	// feed now.
 	var ready error
@@ -109,6 +88,34 @@ func runStatus(ctx context.Context, env *Env, opts statusOptions) error {
 		return err
 	}
 	return ready
+}
+
+// feedStates reads the state of each feed's credential, in config order.
+func feedStates(ctx context.Context, env *Env, cfg *config.Config) []feedStatus {
+	out := []feedStatus{}
+	st := store.New(env.Keychain)
+	for _, f := range cfg.Feeds {
+		s := feedStatus{ID: f.ID, Kind: string(f.Kind), URL: f.URL, Credential: f.CredentialID(cfg.Trust)}
+		c, err := st.Load(ctx, s.Credential)
+		switch {
+		case errors.Is(err, store.ErrNotFound):
+			s.State = "missing"
+		case err != nil:
+			s.State, s.Error = "error", untrusted.OneLine(err.Error(), 0)
+		default:
+			s.Username = f.User(c.Username)
+			s.State = "valid"
+			if !c.Expires.IsZero() {
+				exp := c.Expires.UTC()
+				s.Expires = &exp
+				if !c.Valid(env.Now(), 0) {
+					s.State = "expired"
+				}
+			}
+		}
+		out = append(out, s)
+	}
+	return out
 }
 
 // describe says a feed's state and, when pip cannot use it now, the command

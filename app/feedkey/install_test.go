@@ -3,12 +3,14 @@
 package main_test
 
 import (
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/feedkey/feedkey/internal/testbin"
+	"github.com/feedkey/feedkey/simulator/simtest"
 )
 
 // TestInstallHelperAndDoctor installs the helper the way a user does and
@@ -26,7 +28,7 @@ func TestInstallHelperAndDoctor(t *testing.T) {
 	feedkey := func(args ...string) testbin.Result { return testbin.Run(t, env, "", bin.Feedkey, args...) }
 
 	r := feedkey("doctor")
-	if r.Code != 1 || !strings.Contains(r.Stdout, "is not feedkey's helper") || !strings.Contains(r.Stdout, "ok    keychain reachable and unlocked") {
+	if r.Code != 1 || !strings.Contains(r.Stdout, "is not feedkey's helper") || !strings.Contains(r.Stdout, "ok    keychain: reachable and unlocked") {
 		t.Errorf("doctor with a Python keyring first = %d %q", r.Code, r.Stdout)
 	}
 
@@ -44,14 +46,44 @@ func TestInstallHelperAndDoctor(t *testing.T) {
 		t.Fatalf("installed feedkey --version = %d %q %q", r.Code, r.Stdout, r.Stderr)
 	}
 
-	// With the helper first, doctor is happy.
+	// With the helper first and a pip that runs it (real pip ≥ 23.1, told
+	// to ask the helper), doctor is happy.
+	python, _ := simtest.Venv(t)
 	for i, kv := range env {
 		if strings.HasPrefix(kv, "PATH=") {
-			env[i] = "PATH=" + localBin + string(os.PathListSeparator) + pyKeyring + ":/usr/bin:/bin"
+			env[i] = "PATH=" + localBin + string(os.PathListSeparator) + filepath.Dir(python) + string(os.PathListSeparator) + pyKeyring + ":/usr/bin:/bin"
 		}
 	}
-	if r := feedkey("doctor"); r.Code != 0 || strings.Contains(r.Stdout, "FAIL") {
+	env = append(env, simtest.PipEnv(os.DevNull)...)
+	env = append(env, "PIP_KEYRING_PROVIDER=subprocess", "UV_KEYRING_PROVIDER=", "UV_CONFIG_FILE="+os.DevNull)
+	if r := feedkey("doctor"); r.Code != 0 || strings.Contains(r.Stdout, "FAIL") || !strings.Contains(r.Stdout, "ok    pip: keyring-provider = subprocess (PIP_KEYRING_PROVIDER)") {
 		t.Errorf("doctor = %d %q", r.Code, r.Stdout)
+	}
+
+	// An index URL without the user name pip needs is a problem, with
+	// the URL to use instead; --json says the same.
+	if r := testbin.Run(t, env, "tok\n", bin.Feedkey, "add", "https://pypi.example/team/simple/", "--kind", "token", "--name", "team"); r.Code != 0 {
+		t.Fatalf("add: %s", r.Stderr)
+	}
+	env = append(env, "PIP_INDEX_URL=https://pypi.example/team/simple/")
+	r = feedkey("doctor", "--json")
+	var got struct {
+		OK     bool `json:"ok"`
+		Checks []struct {
+			Check  string `json:"check"`
+			OK     bool   `json:"ok"`
+			Detail string `json:"detail"`
+		} `json:"checks"`
+	}
+	if err := json.Unmarshal([]byte(r.Stdout), &got); err != nil || r.Code != 1 || got.OK {
+		t.Fatalf("doctor --json = %d, %v: %q", r.Code, err, r.Stdout)
+	}
+	found := false
+	for _, c := range got.Checks {
+		found = found || c.Check == "pip" && !c.OK && strings.Contains(c.Detail, "use https://__token__@pypi.example/team/simple/")
+	}
+	if !found {
+		t.Errorf("doctor --json does not name the user-less index URL and its fix: %s", r.Stdout)
 	}
 
 	// It does not overwrite someone else's keyring, nor install into a venv.

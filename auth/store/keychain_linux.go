@@ -355,7 +355,7 @@ func explain(err error) error {
 		case strings.HasSuffix(de.Name, "ServiceUnknown"), strings.HasSuffix(de.Name, "NameHasNoOwner"):
 			return errors.New("no Secret Service on the D-Bus session bus: install and start gnome-keyring (or KeePassXC with its Secret Service integration)")
 		case strings.HasSuffix(de.Name, "IsLocked"):
-			return errors.New("the keyring is locked: unlock it")
+			return errors.New("the login keyring is locked: unlock it in Passwords and Keys (seahorse), or log in to the desktop; on a box without one, run `gnome-keyring-daemon --unlock` and type the password")
 		}
 	}
 	return err

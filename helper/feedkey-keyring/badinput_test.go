@@ -186,6 +186,10 @@ func TestUnusableKeychain(t *testing.T) {
 		if after, _ := os.ReadFile(w.cfg); string(after) != string(before) {
 			t.Errorf("config changed:\n%s", after)
 		}
+		// doctor names the problem and the fix in plain words.
+		if r := w.feedkey("", "doctor"); r.Code != 1 || !strings.Contains(r.Stdout, "FAIL  keychain: ") || !strings.Contains(r.Stdout, "the keychain is locked: unlock it (sign in to the desktop session") {
+			t.Errorf("doctor with a locked keychain = %d %q %q", r.Code, r.Stdout, r.Stderr)
+		}
 	})
 
 	t.Run("locked at start", func(t *testing.T) {
