@@ -9,7 +9,7 @@ cd "$(dirname "$0")/.."
 # Service, secret-tool, Python keyring (interop), venv (real pip), curl (the
 # tests' browser).
 source build/lib.sh
-ensure_packages gnome-keyring dbus libsecret-tools python3-keyring python3-venv curl
+ensure_packages gnome-keyring dbus libsecret-tools python3-keyring python3-venv curl chromium
 command -v python3 >/dev/null || { echo "python3 (with venv and pip >= 23.1) is needed on PATH" >&2; exit 1; }
 
 echo "== gofmt, go vet"

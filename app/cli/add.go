@@ -24,6 +24,9 @@ type addOptions struct {
 	Username string
 	Address  string
 	Token    string // azure: session, pat or entra
+	// TokenGiven: a token is on stdin (the tray's Add page): a feed of a
+	// kind that takes none is an error rather than a token dropped.
+	TokenGiven bool
 }
 
 func newCmdAdd(env *Env) *cobra.Command {
@@ -46,6 +49,8 @@ func newCmdAdd(env *Env) *cobra.Command {
 	fl.StringVar(&opts.Username, "username", "", "user name to present (token feeds; default __token__)")
 	fl.StringVar(&opts.Address, "address", "", "Posit Package Manager server address (default: the URL's origin)")
 	fl.StringVar(&opts.Token, "token", "", "Azure: the credential to make: session (default), pat or entra")
+	fl.BoolVar(&opts.TokenGiven, "token-given", false, "a token is on stdin: fail if the feed signs in by itself")
+	fl.MarkHidden("token-given")
 	return cmd
 }
 
@@ -105,6 +110,9 @@ func add(ctx context.Context, env *Env, opts addOptions) error {
 		return err
 	}
 	if f.Kind != feed.Token {
+		if opts.TokenGiven {
+			return fmt.Errorf("%s is %s feed: feedkey signs in to it and needs no token. Leave the token empty, or add it with --kind token to use the token instead", normalized, kindName(f.Kind))
+		}
 		if update {
 			fmt.Fprintf(env.Out, "Feed %s is already set up: sign in with `feedkey login %s`.\n", f.ID, f.ID)
 			return nil
@@ -167,6 +175,17 @@ func firstSegment(u *url.URL) string {
 		return ""
 	}
 	return seg
+}
+
+// kindName is a feed kind in a sentence: "an Azure DevOps".
+func kindName(k feed.Kind) string {
+	switch k {
+	case feed.Azure:
+		return "an Azure DevOps"
+	case feed.Posit:
+		return "a Posit Package Manager"
+	}
+	return "a static-token"
 }
 
 func withUser(u *url.URL, user string) string {

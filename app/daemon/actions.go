@@ -12,6 +12,7 @@ import (
 
 	"github.com/feedkey/feedkey/auth/feed"
 	"github.com/feedkey/feedkey/auth/store"
+	"github.com/feedkey/feedkey/config"
 	"github.com/feedkey/feedkey/tray"
 )
 
@@ -119,13 +120,23 @@ func (a *App) autostartEnabled() (bool, error) {
 	return a.opts.Autostart.Enabled()
 }
 
-// openPage opens the page of the sign-in in progress, which shows its code.
+// openPage opens the page of a sign-in in progress, which shows its code;
+// with none, the overview of the feeds (with the Add form).
 func (a *App) openPage() {
+	p := ""
 	a.mu.Lock()
-	p := a.lastPage
+	for _, fl := range a.signins {
+		fl.mu.Lock()
+		if fl.page != "" {
+			p = fl.page
+		}
+		fl.mu.Unlock()
+	}
 	a.mu.Unlock()
+	if p == "" {
+		p = a.page.AddURL()
+	}
 	if p == "" || a.opts.OpenURL == nil {
-		a.notify(context.Background(), "feedkey", "No sign-in in progress.")
 		return
 	}
 	if err := a.opts.OpenURL(p); err != nil {
@@ -160,7 +171,15 @@ func (a *App) addFeed(ctx context.Context, rawURL, token string) (string, error)
 			rawURL = u.String()
 		}
 	}
-	cmd := exec.CommandContext(ctx, a.opts.Executable, "add", rawURL)
+	before, err := a.config()
+	if err != nil {
+		return "", err
+	}
+	args := []string{"add", rawURL}
+	if token != "" {
+		args = append(args, "--token-given")
+	}
+	cmd := exec.CommandContext(ctx, a.opts.Executable, args...)
 	cmd.Env = append(os.Environ(), "FEEDKEY_CONFIG="+a.opts.ConfigPath)
 	cmd.Stdin = strings.NewReader(token)
 	var stdout, stderr bytes.Buffer
@@ -174,13 +193,40 @@ func (a *App) addFeed(ctx context.Context, rawURL, token string) (string, error)
 	}
 	a.publish()
 	cfg, err := a.config()
-	if err == nil {
-		if f, err := cfg.Resolve(rawURL); err == nil && f.Kind != feed.Token {
-			go a.signIn(context.WithoutCancel(ctx), cfg, f, nil)
-			return fmt.Sprintf("Added %s: sign in in the browser window that opens.", f.ID), nil
+	if err != nil {
+		return "", err
+	}
+	// The feed add made, or the one it found already set up.
+	f, ok := addedFeed(before, cfg)
+	if !ok {
+		if f, err = cfg.Resolve(rawURL); err != nil {
+			return strings.TrimSpace(strings.SplitN(stdout.String(), "\n", 2)[0]), nil
 		}
 	}
-	return strings.TrimSpace(strings.SplitN(stdout.String(), "\n", 2)[0]), nil
+	verb := "Added"
+	if !ok {
+		verb = "Already set up:"
+	}
+	if f.Kind == feed.Token {
+		return fmt.Sprintf("%s %s, with its token.", verb, f.ID), nil
+	}
+	// A credential that another feed already signed in is left alone.
+	id := f.CredentialID(cfg.Trust)
+	if c, err := store.New(a.opts.Keychain).LoadKind(ctx, id, string(f.Kind)); err == nil && c.Valid(a.mgr.Now(), store.UsableFor) {
+		return fmt.Sprintf("%s %s. It uses a credential you are already signed in with.", verb, f.ID), nil
+	}
+	go a.signIn(context.WithoutCancel(ctx), cfg, f, nil)
+	return fmt.Sprintf("%s %s: sign in in the browser window that opens.", verb, f.ID), nil
+}
+
+// addedFeed returns the feed that is in after but not in before.
+func addedFeed(before, after *config.Config) (feed.Feed, bool) {
+	for _, f := range after.Feeds {
+		if _, had := before.Feed(f.ID); !had {
+			return f, true
+		}
+	}
+	return feed.Feed{}, false
 }
 
 // clickOpenFeed opens the feed's web page: the Azure Artifacts feed, the

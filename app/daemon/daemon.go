@@ -19,6 +19,7 @@ import (
 	"github.com/feedkey/feedkey/assets"
 	"github.com/feedkey/feedkey/auth"
 	"github.com/feedkey/feedkey/auth/feed"
+	"github.com/feedkey/feedkey/auth/posit"
 	"github.com/feedkey/feedkey/auth/store"
 	"github.com/feedkey/feedkey/auth/untrusted"
 	"github.com/feedkey/feedkey/config"
@@ -73,7 +74,6 @@ type App struct {
 	signins  map[string]*flight // credential id → sign-in in progress
 	offers   map[string]*offer  // feed id → zero-config offer waiting for a click
 	notice   string
-	lastPage string
 	failed   map[string]bool // credentials whose refresh is failing (notified)
 }
 
@@ -84,6 +84,7 @@ type flight struct {
 	err  error
 
 	deadline time.Time
+	page     string // the local page showing its code, if any
 	mu       sync.Mutex
 	prompt   *control.Prompt // what the person is asked to do, once known
 	changed  chan struct{}   // closed and replaced when prompt changes
@@ -164,7 +165,7 @@ func Run(ctx context.Context, opts Options) error {
 	if err != nil {
 		return err
 	}
-	a.page.EnableAdd(addTmpl, a.addFeed)
+	a.page.EnableAdd(addTmpl, a.addFeed, a.overview)
 	if err := a.page.Start(); err != nil {
 		return fmt.Errorf("sign-in page: %w", err)
 	}
@@ -311,6 +312,12 @@ func (a *App) signIn(ctx context.Context, cfg *config.Config, f feed.Feed, repor
 			sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), signInLimit)
 			defer cancel()
 			fl.cred, fl.err = a.mgr.Login(sctx, cfg, f, prompter{a: a, feed: f, flight: fl})
+			fl.mu.Lock()
+			pageID := fl.page
+			fl.mu.Unlock()
+			if pageID != "" {
+				a.page.Finish(pageID, outcome(fl.err))
+			}
 			a.mu.Lock()
 			delete(a.signins, id)
 			a.notice = ""
@@ -339,6 +346,19 @@ func (a *App) signIn(ctx context.Context, cfg *config.Config, f feed.Feed, repor
 			return store.Credential{}, control.ErrTimeout
 		}
 	}
+}
+
+// outcome is how a sign-in that ended with err reads on its page.
+func outcome(err error) page.Outcome {
+	switch {
+	case err == nil:
+		return page.Outcome{State: page.StateDone}
+	case errors.Is(err, posit.ErrAccessDenied):
+		return page.Outcome{State: page.StateDenied}
+	case errors.Is(err, posit.ErrCodeExpired), errors.Is(err, context.DeadlineExceeded):
+		return page.Outcome{State: page.StateExpired}
+	}
+	return page.Outcome{State: page.StateFailed, Message: untrusted.OneLine(err.Error(), 300)}
 }
 
 // prompter shows a sign-in from the tray: the browser opens; a device code
@@ -379,9 +399,11 @@ func (p prompter) DeviceCode(ctx context.Context, d auth.DeviceCode) error {
 	}
 	p.flight.show(control.Prompt{Feed: p.feed.ID, URL: link, Code: code, Expires: expires.Unix()})
 	pageURL := p.a.page.Show(p.feed.ID, code, link)
+	p.flight.mu.Lock()
+	p.flight.page = pageURL
+	p.flight.mu.Unlock()
 	p.a.mu.Lock()
 	p.a.notice = fmt.Sprintf("%s: enter code %s", p.feed.ID, code)
-	p.a.lastPage = pageURL
 	p.a.mu.Unlock()
 	p.a.publish()
 	p.a.notify(ctx, "Sign in to "+p.feed.ID, fmt.Sprintf("Enter the code %s at %s", code, link))

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/feedkey/feedkey/app/page"
 	"github.com/feedkey/feedkey/app/schedule"
 	"github.com/feedkey/feedkey/auth/feed"
 	"github.com/feedkey/feedkey/auth/store"
@@ -52,6 +53,15 @@ func feedOf(cfg *config.Config, id string) (feed.Feed, bool) {
 		}
 	}
 	return feed.Feed{}, false
+}
+
+// overview lists the credentials and their states for feedkey's page.
+func (a *App) overview() []page.FeedRow {
+	var rows []page.FeedRow
+	for _, l := range a.view().Lines {
+		rows = append(rows, page.FeedRow{Label: l.Label, State: string(l.State)})
+	}
+	return rows
 }
 
 // publish queues a fresh view, replacing one not yet shown.

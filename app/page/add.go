@@ -18,18 +18,26 @@ type AddData struct {
 	URL        string // what was submitted, shown again after an error
 	Message    string // the outcome of the last submission
 	Failed     bool
+	Feeds      []FeedRow // the overview: every credential and its state
+}
+
+// FeedRow is one line of the overview on the feedkey page.
+type FeedRow struct {
+	Label string // "contoso — valid 5 h 12 m"
+	State string // ok, refreshing, signin or error (the tray's states)
 }
 
 // AddFunc adds the feed at url, with token for static-token feeds (may be
 // empty), and returns a one-line outcome for the page.
 type AddFunc func(ctx context.Context, url, token string) (string, error)
 
-// EnableAdd serves an "Add feed" form at [Server.AddURL], rendered with tmpl
-// and handled by add. Call it before Start.
-func (s *Server) EnableAdd(tmpl *template.Template, add AddFunc) {
+// EnableAdd serves feedkey's page at [Server.AddURL]: the overview of the
+// feeds that overview returns (may be nil), and an "Add feed" form handled by
+// add, rendered with tmpl. Call it before Start.
+func (s *Server) EnableAdd(tmpl *template.Template, add AddFunc, overview func() []FeedRow) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.addTmpl, s.add, s.addCSRF = tmpl, add, randomToken(32)
+	s.addTmpl, s.add, s.addCSRF, s.overview = tmpl, add, randomToken(32), overview
 }
 
 // AddURL returns the add-feed page, or "" when not enabled or not started.
@@ -46,7 +54,7 @@ func (s *Server) addPath() string { return "/" + s.secret + "/add" }
 
 func (s *Server) serveAdd(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
-	tmpl, add, csrf := s.addTmpl, s.add, s.addCSRF
+	tmpl, add, csrf, overview := s.addTmpl, s.add, s.addCSRF, s.overview
 	s.mu.Unlock()
 	if add == nil {
 		http.NotFound(w, r)
@@ -78,6 +86,9 @@ func (s *Server) serveAdd(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Allow", "GET, HEAD, POST")
 		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
 		return
+	}
+	if overview != nil {
+		data.Feeds = overview()
 	}
 	var buf bytes.Buffer
 	if err := tmpl.Execute(&buf, data); err != nil {

@@ -30,9 +30,10 @@ type Server struct {
 	port    string
 	signins map[string]*signin
 
-	addTmpl *template.Template // the add-feed form; nil: not served
-	add     AddFunc
-	addCSRF string
+	addTmpl  *template.Template // the add-feed form; nil: not served
+	add      AddFunc
+	addCSRF  string
+	overview func() []FeedRow
 }
 
 // signin is one device-code sign-in shown on a page.
@@ -41,7 +42,23 @@ type signin struct {
 	csrf                            string // per sign-in, checked on every POST
 	done                            chan struct{}
 	once                            sync.Once
+	outcome                         Outcome // zero while waiting
 }
+
+// Outcome is how a sign-in ended, as its page shows it.
+type Outcome struct {
+	State   string `json:"state"`             // one of the State* constants
+	Message string `json:"message,omitempty"` // one line for the person
+}
+
+// States of a sign-in page.
+const (
+	StateWaiting = "waiting" // for the person to enter the code
+	StateDone    = "done"    // signed in
+	StateDenied  = "denied"  // the person declined
+	StateExpired = "expired" // the code ran out
+	StateFailed  = "failed"  // anything else; Message says what
+)
 
 // PageData is what the sign-in template (assets/pages/signin.html) renders.
 type PageData struct {
@@ -50,8 +67,10 @@ type PageData struct {
 	VerificationURL string
 	CSRF            string // send back as the form field "csrf" (or header X-Feedkey-CSRF)
 	PostPath        string // where the "I've entered the code" form POSTs
+	StatePath       string // GET: the sign-in's [Outcome] as JSON, for the page to follow
 	StaticPath      string // prefix of the static files, ending in "/"
 	Done            bool   // the person already confirmed
+	Outcome         Outcome
 }
 
 // New returns a server that renders sign-in pages with tmpl (given
@@ -140,6 +159,26 @@ func (s *Server) Done(id string) <-chan struct{} {
 		return si.done
 	}
 	return nil
+}
+
+// Finish records how the sign-in of page id ended; its page shows it (it
+// follows the state by itself). Unknown ids are ignored.
+func (s *Server) Finish(id string, o Outcome) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if si := s.signins[lastElem(id)]; si != nil {
+		si.outcome = o
+	}
+}
+
+// outcome returns the state of sign-in si.
+func (s *Server) outcome(si *signin) Outcome {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if si.outcome.State == "" {
+		return Outcome{State: StateWaiting}
+	}
+	return si.outcome
 }
 
 // Remove forgets a sign-in (when it finished or was cancelled); its page

@@ -113,9 +113,9 @@ func isClosed(ch <-chan struct{}) bool {
 func checkHeaders(t *testing.T, resp *http.Response) {
 	t.Helper()
 	want := map[string]string{
-		"Content-Security-Policy": "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+		"Content-Security-Policy": "default-src 'none'; script-src 'self'; connect-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
 		"X-Content-Type-Options":  "nosniff",
-		"Referrer-Policy":         "no-referrer",
+		"Referrer-Policy":         "same-origin",
 		"Cache-Control":           "no-store",
 	}
 	for k, v := range want {
@@ -286,7 +286,7 @@ func TestSecretsDifferPerRun(t *testing.T) {
 }
 
 func TestAddForm(t *testing.T) {
-	tmpl := template.Must(template.New("add").Parse(`csrf={{.CSRF}} msg={{.Message}} failed={{.Failed}} url={{.URL}}`))
+	tmpl := template.Must(template.New("add").Parse(`csrf={{.CSRF}} msg={{.Message}} failed={{.Failed}} url={{.URL}} feeds={{range .Feeds}}{{.Label}}/{{.State}};{{end}}`))
 	s, err := New(template.Must(template.New("s").Parse(`x`)), nil)
 	if err != nil {
 		t.Fatal(err)
@@ -298,7 +298,7 @@ func TestAddForm(t *testing.T) {
 			return "", errors.New("not a URL")
 		}
 		return "Added " + url, nil
-	})
+	}, func() []FeedRow { return []FeedRow{{Label: "team — valid 5 h 0 m", State: "ok"}} })
 	if s.AddURL() != "" {
 		t.Error("AddURL before Start")
 	}
@@ -317,7 +317,7 @@ func TestAddForm(t *testing.T) {
 		code int
 		body string
 	}{
-		{"adds", host, url.Values{"csrf": {csrf}, "url": {"https://x/simple/"}, "token": {"t"}}, 200, "msg=Added https://x/simple/"},
+		{"adds", host, url.Values{"csrf": {csrf}, "url": {"https://x/simple/"}, "token": {"t"}}, 200, "msg=Added https://x/simple/ failed=false url= feeds=team — valid 5 h 0 m/ok;"},
 		{"error shown", host, url.Values{"csrf": {csrf}, "url": {"bad"}}, 200, "failed=true url=bad"},
 		{"no csrf", host, url.Values{"url": {"https://y/"}}, 403, ""},
 		{"wrong csrf", host, url.Values{"csrf": {"x" + csrf}, "url": {"https://y/"}}, 403, ""},

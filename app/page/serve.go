@@ -3,6 +3,7 @@ package page
 import (
 	"bytes"
 	"crypto/subtle"
+	"encoding/json"
 	"io/fs"
 	"net/http"
 	"net/url"
@@ -11,7 +12,7 @@ import (
 
 // csp allows our own scripts, styles and images, and nothing else: no
 // framing, no forms to other origins, no <base>.
-const csp = "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; " +
+const csp = "default-src 'none'; script-src 'self'; connect-src 'self'; style-src 'self' 'unsafe-inline'; " +
 	"img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
 
 // maxForm bounds a POST body.
@@ -26,7 +27,11 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h := w.Header()
 	h.Set("Content-Security-Policy", csp)
 	h.Set("X-Content-Type-Options", "nosniff")
-	h.Set("Referrer-Policy", "no-referrer")
+	// same-origin, not no-referrer: with no-referrer a browser sends
+	// "Origin: null" on the page's own form POSTs, which the origin check
+	// below must refuse. Other origins still get no Referer (the secret
+	// path stays here).
+	h.Set("Referrer-Policy", "same-origin")
 	h.Set("Cache-Control", "no-store")
 	h.Set("X-Frame-Options", "DENY")
 
@@ -102,10 +107,21 @@ func sameOriginRequest(r *http.Request) bool {
 	}
 }
 
-func (s *Server) serveSignin(w http.ResponseWriter, r *http.Request, id string) {
+func (s *Server) serveSignin(w http.ResponseWriter, r *http.Request, name string) {
+	id, sub, _ := strings.Cut(name, "/")
 	si := s.lookup(id)
-	if si == nil {
+	if si == nil || (sub != "" && sub != "state") {
 		http.NotFound(w, r)
+		return
+	}
+	if sub == "state" {
+		if r.Method != http.MethodGet && r.Method != http.MethodHead {
+			w.Header().Set("Allow", "GET, HEAD")
+			http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		json.NewEncoder(w).Encode(s.outcome(si))
 		return
 	}
 	switch r.Method {
@@ -140,7 +156,9 @@ func (s *Server) renderSignin(w http.ResponseWriter, id string, si *signin) {
 		VerificationURL: si.verificationURL,
 		CSRF:            si.csrf,
 		PostPath:        s.signinPath(id),
+		StatePath:       s.signinPath(id) + "/state",
 		StaticPath:      s.staticPath(),
+		Outcome:         s.outcome(si),
 	}
 	select {
 	case <-si.done:
