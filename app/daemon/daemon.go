@@ -70,11 +70,11 @@ type App struct {
 
 	pubMu sync.Mutex // serialises publish, so the newest view is the last sent
 
-	mu       sync.Mutex
-	signins  map[string]*flight // credential id → sign-in in progress
-	offers   map[string]*offer  // feed id → zero-config offer waiting for a click
-	notice   string
-	failed   map[string]bool // credentials whose refresh is failing (notified)
+	mu      sync.Mutex
+	signins map[string]*flight // credential id → sign-in in progress
+	offers  map[string]*offer  // feed id → zero-config offer waiting for a click
+	notice  string
+	failed  map[string]bool // credentials whose refresh is failing (notified)
 }
 
 // flight is one sign-in that concurrent askers share.
