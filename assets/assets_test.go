@@ -12,6 +12,8 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/feedkey/feedkey/app/page"
 )
 
 var states = []string{StateOK, StateRefreshing, StateSignIn, StateError}
@@ -210,10 +212,8 @@ func TestUnknownState(t *testing.T) {
 	}
 }
 
-type signinData struct {
-	Feed, UserCode, VerificationURL, CSRF, PostPath string
-	StaticPath                                      string // the page server's secret prefix + "/static/"
-}
+// signinData is what the page server renders the template with.
+type signinData = page.PageData
 
 const testStatic = "/SECRET/static/"
 
@@ -225,6 +225,9 @@ func renderSignin(t *testing.T, d signinData) string {
 	}
 	if d.StaticPath == "" {
 		d.StaticPath = testStatic
+	}
+	if d.Outcome.State == "" {
+		d.Outcome.State = page.StateWaiting
 	}
 	var buf bytes.Buffer
 	if err := tmpl.Execute(&buf, d); err != nil {
@@ -280,6 +283,25 @@ func TestSigninPage(t *testing.T) {
 		f.Close()
 		if len(b) == 0 {
 			t.Errorf("%s is empty", m[1])
+		}
+	}
+}
+
+// TestSigninPageOutcomes: a page loaded after the sign-in ended shows the
+// outcome, not the code to enter; a failure's message is escaped.
+func TestSigninPageOutcomes(t *testing.T) {
+	for _, tc := range []struct {
+		outcome page.Outcome
+		want    string
+	}{
+		{page.Outcome{State: page.StateDone}, "You can close this tab"},
+		{page.Outcome{State: page.StateDenied}, "declined"},
+		{page.Outcome{State: page.StateExpired}, "The code expired"},
+		{page.Outcome{State: page.StateFailed, Message: "<b>server said no</b>"}, "&lt;b&gt;server said no&lt;/b&gt;"},
+	} {
+		out := renderSignin(t, signinData{Feed: "contoso", UserCode: "ABCD", VerificationURL: "https://x.example/", Outcome: tc.outcome})
+		if !strings.Contains(out, tc.want) || !strings.Contains(out, `id="steps" hidden`) || !strings.Contains(out, `data-state="`+tc.outcome.State+`"`) {
+			t.Errorf("%s: page lacks %q or still shows the steps:\n%s", tc.outcome.State, tc.want, out)
 		}
 	}
 }
