@@ -227,7 +227,7 @@ for attempt in 1 2 3; do
   feedkey demo >"$work/log/demo" 2>&1 &
   demo_pid=$!
   pids+=($demo_pid)
-  wait_for 20 "feedkey demo's instructions" grep -q '^ *env .*feedkey-demo-ppm$' "$work/log/demo"
+  wait_for 20 "feedkey demo's instructions" grep -q 'demo env)"$' "$work/log/demo"
   wait_for 20 "feedkey's tray item" has_name org.kde.StatusNotifierItem-
   poll 5 icon_drawn && break
   ((attempt < 3)) || { echo "the panel shows no icon for feedkey (logs in $work/log)" >&2; exit 1; }
@@ -238,11 +238,11 @@ for attempt in 1 2 3; do
   wait_for 10 "the old tray item to go" eval '! has_name org.kde.StatusNotifierItem-'
 done
 
-# Sign the Package Manager feed in with the environment the demo printed
-# (its config, control socket and CA), through the curl "browser" above.
-demo_env=$(grep -m1 '^ *env .*feedkey-demo-ppm$' "$work/log/demo" | sed -e 's/^ *env //' -e 's/ pip install .*//')
+# Sign the Package Manager feed in with the demo's settings (its config,
+# control socket and CA: step 2 of its instructions), through the curl
+# "browser" above.
 echo "== feedkey login demo-ppm"
-env $demo_env feedkey login demo-ppm >"$work/log/login" 2>&1 || { cat "$work/log/login" >&2; exit 1; }
+(eval "$(feedkey demo env)" && feedkey login demo-ppm) >"$work/log/login" 2>&1 || { cat "$work/log/login" >&2; exit 1; }
 
 # The tray reads the keychain when it redraws its menu, which it does every
 # minute (the labels count down): it is not told about a CLI sign-in. So wait,
