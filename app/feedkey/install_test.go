@@ -8,8 +8,10 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/feedkey/feedkey/internal/testbin"
+	"github.com/feedkey/feedkey/simulator"
 	"github.com/feedkey/feedkey/simulator/simtest"
 )
 
@@ -98,5 +100,41 @@ func TestInstallHelperAndDoctor(t *testing.T) {
 	// Reinstalling over our own helper is fine.
 	if r := feedkey("install-helper"); r.Code != 0 {
 		t.Errorf("reinstall = %d %q", r.Code, r.Stderr)
+	}
+}
+
+// TestInstalledHelperRunsInstalledFeedkey: `feedkey install --dir D` puts
+// both programs in D, and the helper refreshes through D/feedkey with
+// nothing else on PATH.
+func TestInstalledHelperRunsInstalledFeedkey(t *testing.T) {
+	// Access tokens shorter than the minute the helper serves without
+	// asking: every lookup refreshes through `feedkey token`.
+	ppm := &simulator.PPM{Interval: 1, TokenLifetime: 30 * time.Second}
+	w := newPositWorld(t, ppm)
+	if r := w.feedkey("add", w.url, "--kind", "posit", "--name", "ppm"); r.Code != 0 {
+		t.Fatalf("add: %s", r.Stderr)
+	}
+	if r := w.feedkey("login", "ppm"); r.Code != 0 {
+		t.Fatalf("login: %s", r.Stderr)
+	}
+	dir := filepath.Join(t.TempDir(), "bin")
+	if r := w.feedkey("install", "--dir", dir); r.Code != 0 {
+		t.Fatalf("install --dir: %s", r.Stderr)
+	}
+	for _, name := range []string{"feedkey", "keyring"} {
+		if _, err := os.Stat(filepath.Join(dir, name)); err != nil {
+			t.Fatalf("install --dir %s: %v", dir, err)
+		}
+	}
+	w.setenv("PATH", "/usr/bin:/bin") // no feedkey but the installed one
+	before := ppm.Exchanges()
+	r := testbin.Run(t, w.env, "", filepath.Join(dir, "keyring"), "get", w.url, "__token__")
+	if r.Code != 0 || strings.TrimSpace(r.Stdout) == "" || ppm.Exchanges() == before {
+		t.Errorf("installed helper = %d %q %q, exchanges %d → %d; want a refresh through %s/feedkey", r.Code, r.Stdout, r.Stderr, before, ppm.Exchanges(), dir)
+	}
+	os.Remove(filepath.Join(dir, "feedkey"))
+	r = testbin.Run(t, w.env, "", filepath.Join(dir, "keyring"), "get", w.url, "__token__")
+	if r.Code != 1 || !strings.Contains(r.Stderr, "feedkey is not on PATH") {
+		t.Errorf("helper without feedkey = %d %q %q; want one line saying feedkey is missing", r.Code, r.Stdout, r.Stderr)
 	}
 }
