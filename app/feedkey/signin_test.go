@@ -85,19 +85,29 @@ func (a *approver) startPipLike(cmd *exec.Cmd) func() (string, string, error) {
 	}
 }
 
+// newPersonWorld is a Package Manager world with the feed "team" added and
+// no browser that opens; interactive says whether a person may be there.
+func newPersonWorld(t *testing.T, ppm *simulator.PPM, interactive bool) *positWorld {
+	t.Helper()
+	w := newPositWorld(t, ppm)
+	w.setBrowser("fail")
+	if interactive {
+		w.setenv("FEEDKEY_NONINTERACTIVE", "")
+		w.setenv("CI", "")
+	}
+	if r := w.feedkey("add", w.url, "--kind", "posit", "--name", "team"); r.Code != 0 {
+		t.Fatalf("add: %s", r.Stderr)
+	}
+	return w
+}
+
 // TestSignInWithoutTray: no tray runs and no browser opens (an SSH login).
 // pip's helper signs the person in itself: the feed, link, code and time
 // left reach them on stderr, the test approves the code as they would, and
 // pip gets its answer. Two helpers asking at once make one sign-in.
 func TestSignInWithoutTray(t *testing.T) {
 	ppm := &simulator.PPM{Interval: 1}
-	w := newPositWorld(t, ppm)
-	w.setBrowser("fail")
-	w.setenv("FEEDKEY_NONINTERACTIVE", "")
-	w.setenv("CI", "")
-	if r := w.feedkey("add", w.url, "--kind", "posit", "--name", "team"); r.Code != 0 {
-		t.Fatalf("add: %s", r.Stderr)
-	}
+	w := newPersonWorld(t, ppm, true)
 	a := &approver{t: t, ppm: ppm, seen: map[string]bool{}}
 
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
@@ -150,12 +160,8 @@ func TestSignInWithoutTray(t *testing.T) {
 // says which command signs in, at once, and starts no sign-in.
 func TestSignInNonInteractive(t *testing.T) {
 	ppm := &simulator.PPM{Interval: 1}
-	w := newPositWorld(t, ppm)
-	w.setBrowser("fail")
-	w.setenv("CI", "true")
-	if r := w.feedkey("add", w.url, "--kind", "posit", "--name", "team"); r.Code != 0 {
-		t.Fatalf("add: %s", r.Stderr)
-	}
+	w := newPersonWorld(t, ppm, true)
+	w.setenv("CI", "true") // alone: CI is reason enough
 	cmd := exec.Command(w.bin.Keyring, "get", w.url, "__token__")
 	cmd.Env = w.env
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
@@ -175,19 +181,13 @@ func TestSignInNonInteractive(t *testing.T) {
 // the helper prints the tray's feed, link, code and time left on stderr.
 func TestSignInHeadlessTray(t *testing.T) {
 	ppm := &simulator.PPM{Interval: 1}
-	w := newPositWorld(t, ppm)
-	w.setBrowser("fail")
-	w.setenv("FEEDKEY_NONINTERACTIVE", "")
-	w.setenv("CI", "")
+	w := newPersonWorld(t, ppm, true)
 	sock, err := os.MkdirTemp("", "fks")
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { os.RemoveAll(sock) })
 	w.setenv("FEEDKEY_SOCKET", filepath.Join(sock, "run", "control.sock"))
-	if r := w.feedkey("add", w.url, "--kind", "posit", "--name", "team"); r.Code != 0 {
-		t.Fatalf("add: %s", r.Stderr)
-	}
 
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -27,27 +28,7 @@ const refreshTimeout = 60 * time.Second
 // which refreshes silently when it can and never prompts (SPEC §1). The
 // network code stays in feedkey; the helper does not link it.
 func FeedkeyToken(ctx context.Context, service string) (string, string, error) {
-	exe, err := feedkeyPath()
-	if err != nil {
-		return "", "", err
-	}
-	ctx, cancel := context.WithTimeout(ctx, refreshTimeout)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, exe, "token", "--json", service)
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	if err := cmd.Run(); err != nil {
-		if msg := strings.TrimSpace(stderr.String()); msg != "" {
-			// feedkey already said what to do, in one line.
-			return "", "", errors.New(strings.TrimPrefix(lastLine(msg), "feedkey: "))
-		}
-		return "", "", fmt.Errorf("run %s token: %w", exe, err)
-	}
-	var out struct{ Username, Password string }
-	if err := json.Unmarshal(stdout.Bytes(), &out); err != nil || out.Password == "" {
-		return "", "", fmt.Errorf("%s token gave no credential", exe)
-	}
-	return out.Username, out.Password, nil
+	return runToken(ctx, refreshTimeout, nil, "token", "--json", service)
 }
 
 // signInTimeout bounds a sign-in on the terminal: a device code lives 15
@@ -61,27 +42,42 @@ const signInTimeout = 20 * time.Minute
 // how long is left; feedkey's lock makes it one sign-in per credential
 // however many helpers ask.
 func FeedkeySignIn(ctx context.Context, service string) (string, string, error) {
+	// The child talks to the person directly; its last word on failure is
+	// the helper's too.
+	return runToken(ctx, signInTimeout, os.Stderr, "token", "--json", "--sign-in", service)
+}
+
+// runToken runs feedkey with args, within timeout, and reads the credential
+// it prints as JSON. With stderr nil, feedkey's last line of stderr becomes
+// the error; else stderr gets all of it.
+func runToken(ctx context.Context, timeout time.Duration, stderr io.Writer, args ...string) (string, string, error) {
 	exe, err := feedkeyPath()
 	if err != nil {
 		return "", "", err
 	}
-	ctx, cancel := context.WithTimeout(ctx, signInTimeout)
+	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, exe, "token", "--json", "--sign-in", service)
-	var stdout bytes.Buffer
-	cmd.Stdout = &stdout
-	// The child talks to the person directly; its last word on failure is
-	// the helper's too.
-	cmd.Stderr = os.Stderr
+	cmd := exec.CommandContext(ctx, exe, args...)
+	var stdout, captured bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, stderr
+	if stderr == nil {
+		cmd.Stderr = &captured
+	}
 	if err := cmd.Run(); err != nil {
-		if ctx.Err() != nil {
-			return "", "", fmt.Errorf("no sign-in within %v", signInTimeout)
+		switch msg := strings.TrimSpace(captured.String()); {
+		case ctx.Err() != nil:
+			return "", "", fmt.Errorf("%s %s: no answer within %v", exe, args[0], timeout)
+		case msg != "":
+			// feedkey already said what to do, in one line.
+			return "", "", errors.New(strings.TrimPrefix(lastLine(msg), "feedkey: "))
+		case stderr != nil:
+			return "", "", errExit(1) // said on stderr already
 		}
-		return "", "", errExit(1)
+		return "", "", fmt.Errorf("run %s %s: %w", exe, args[0], err)
 	}
 	var out struct{ Username, Password string }
 	if err := json.Unmarshal(stdout.Bytes(), &out); err != nil || out.Password == "" {
-		return "", "", fmt.Errorf("%s token gave no credential", exe)
+		return "", "", fmt.Errorf("%s %s gave no credential", exe, args[0])
 	}
 	return out.Username, out.Password, nil
 }
