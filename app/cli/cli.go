@@ -9,7 +9,6 @@ import (
 	"io"
 	"os"
 	"os/exec"
-	"runtime/debug"
 	"strings"
 	"time"
 
@@ -22,6 +21,7 @@ import (
 	"github.com/feedkey/feedkey/auth/untrusted"
 	"github.com/feedkey/feedkey/config"
 	"github.com/feedkey/feedkey/control"
+	"github.com/feedkey/feedkey/internal/version"
 	"github.com/spf13/cobra"
 )
 
@@ -147,7 +147,7 @@ func newRootCmd(env *Env) *cobra.Command {
 		Use:           "feedkey",
 		Short:         "Sign in to private Python package feeds once, and keep the tokens fresh",
 		Long:          "feedkey signs you in to private Python package feeds and keeps the tokens fresh.\nWith no command it starts the tray.",
-		Version:       version(),
+		Version:       version.Get().String(),
 		SilenceErrors: true,
 		SilenceUsage:  true,
 		// Reached only when argv names no command: none starts the tray,
@@ -201,14 +201,6 @@ func completeFeeds(env *Env) cobra.CompletionFunc {
 		}
 		return out, cobra.ShellCompDirectiveNoFileComp
 	}
-}
-
-// version is the release version stamped into the build, or "dev".
-func version() string {
-	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
-		return bi.Main.Version
-	}
-	return "dev"
 }
 
 // exactly checks the positionals of a command that takes the named ones.

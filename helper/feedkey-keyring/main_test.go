@@ -122,6 +122,10 @@ func TestHelperContract(t *testing.T) {
 		{"bad mode", []string{"--mode", "secret", "get", feedURL, "u"}, "", 2, "argument --mode: invalid choice"},
 		{"password mode needs user", []string{"get", feedURL}, "", 2, "usage: keyring"},
 		{"list backends", []string{"--list-backends"}, "feedkey.Keyring (priority: 10)\n", 0, ""},
+		{"version only alone", []string{"--version", "get", feedURL, "u"}, "", 2, "unrecognized arguments: --version"},
+	}
+	if r := w.helper("", "--version"); r.Code != 0 || !strings.HasPrefix(r.Stdout, "feedkey-keyring version ") || strings.Count(r.Stdout, "\n") != 1 {
+		t.Errorf("keyring --version = %d %q %q", r.Code, r.Stdout, r.Stderr)
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

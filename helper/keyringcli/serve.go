@@ -14,6 +14,7 @@ import (
 	"github.com/feedkey/feedkey/auth/store"
 	"github.com/feedkey/feedkey/config"
 	"github.com/feedkey/feedkey/control"
+	"github.com/feedkey/feedkey/internal/version"
 )
 
 // Env is everything a helper run touches outside its arguments. Only the
@@ -76,6 +77,11 @@ func (e errExit) Error() string { return fmt.Sprintf("exit %d", int(e)) }
 // Run runs one helper command line and returns the process exit code:
 // 0 success, 1 not found or failed, 2 bad usage (as Python keyring).
 func Run(ctx context.Context, argv []string, env Env) int {
+	if len(argv) == 1 && argv[0] == "--version" {
+		// Not an upstream option (so not in Parse): only alone.
+		fmt.Fprintln(env.Stdout, version.Line("feedkey-keyring"))
+		return 0
+	}
 	args, err := Parse(argv)
 	if err != nil {
 		var ue *UsageError
