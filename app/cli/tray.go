@@ -4,7 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"os/exec"
+	"path/filepath"
+	"runtime"
 	"strings"
 
 	"github.com/godbus/dbus/v5"
@@ -61,13 +64,27 @@ func runTrayTitled(ctx context.Context, env *Env, title string, noMenu bool) err
 		NewProvider: env.NewProvider,
 		OpenURL:     env.OpenURL,
 		Notify:      n.Notify,
-		Executable:  env.Executable,
+		Executable:  trayExecutable(env.Executable),
 		Copy:        copyToClipboard,
 		Autostart:   osAutostart{},
 		Logf: func(format string, a ...any) {
 			fmt.Fprintf(env.Err, "feedkey: "+format+"\n", a...)
 		},
 	})
+}
+
+// trayExecutable is the program start at login runs: on Windows the
+// GUI-subsystem feedkey-tray.exe beside feedkey.exe when it is there (the
+// release ships both), so no console window opens at login.
+func trayExecutable(exe string) string {
+	if runtime.GOOS != "windows" || exe == "" {
+		return exe
+	}
+	gui := filepath.Join(filepath.Dir(exe), "feedkey-tray.exe")
+	if _, err := os.Stat(gui); err == nil {
+		return gui
+	}
+	return exe
 }
 
 // headless stands in for the menu where none can be shown: it runs until

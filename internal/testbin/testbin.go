@@ -29,20 +29,44 @@ var (
 	errBin error
 )
 
-// Build builds the programs on first use and returns them. The directory is
-// removed by [Cleanup], which a TestMain calls after m.Run.
+// Installed names the environment variable that points the tests at an
+// installed feedkey instead of a fresh build: a directory holding `feedkey`
+// and `keyring` (the .deb's /usr/lib/feedkey/bin). build/release-check.sh
+// sets it to run the end-to-end tests against the installed package.
+const Installed = "FEEDKEY_TEST_INSTALLED"
+
+// Build builds the programs on first use and returns them (or the installed
+// ones, see [Installed]). The directory is removed by [Cleanup], which a
+// TestMain calls after m.Run.
 func Build(t testing.TB) Bin {
 	t.Helper()
-	once.Do(func() { bin, errBin = build() })
+	once.Do(func() {
+		if dir := os.Getenv(Installed); dir != "" {
+			bin, errBin = installed(dir)
+			return
+		}
+		bin, errBin = build()
+	})
 	if errBin != nil {
 		t.Fatalf("build feedkey: %v", errBin)
 	}
 	return bin
 }
 
-// Cleanup removes the built programs.
+// installed returns the programs of an installed feedkey in dir.
+func installed(dir string) (Bin, error) {
+	b := Bin{Dir: dir, Feedkey: filepath.Join(dir, "feedkey"), Helper: filepath.Join(dir, "keyring"), Keyring: filepath.Join(dir, "keyring")}
+	for _, p := range []string{b.Feedkey, b.Keyring} {
+		if _, err := os.Stat(p); err != nil {
+			return Bin{}, fmt.Errorf("%s=%s: %w", Installed, dir, err)
+		}
+	}
+	return b, nil
+}
+
+// Cleanup removes the built programs (never an installed feedkey).
 func Cleanup() {
-	if bin.Dir != "" {
+	if bin.Dir != "" && os.Getenv(Installed) == "" {
 		os.RemoveAll(bin.Dir)
 	}
 }

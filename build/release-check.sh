@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# CI's check of the release (build/test.sh runs it): the linux/amd64 snapshot
+# release and its .deb, checksums verified; then the .deb is installed with
+# dpkg, the installed feedkey says its version, the end-to-end pip test runs
+# against the installed programs (FEEDKEY_TEST_INSTALLED), and the package is
+# purged, leaving the machine as it was. The full matrix is build/release.sh.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+build/release.sh --single-target
+deb=$(ls dist/feedkey_*_amd64.deb)
+echo "== $deb"
+dpkg-deb --contents "$deb" | awk '{print $6, $7, $8}'
+
+sudo=()
+((EUID == 0)) || sudo=(sudo -n)
+if dpkg-query -W -f='${Status}' feedkey 2>/dev/null | grep -q 'install ok installed'; then
+  echo "release-check: a feedkey package is already installed here; not replacing it (the .deb was built and checked, not installed)" >&2
+  exit 1
+fi
+"${sudo[@]}" dpkg -i "$deb" >/dev/null
+trap '"${sudo[@]}" dpkg --purge feedkey >/dev/null' EXIT
+
+want=$(sed -n 's/.*"version": *"\([^"]*\)".*/\1/p' dist/metadata.json | head -1)
+for prog in feedkey feedkey-keyring; do
+  got=$(/usr/bin/$prog --version)
+  echo "   $got"
+  [[ $got == "$prog version $want "* ]] || { echo "release-check: /usr/bin/$prog --version says \"$got\", want version $want" >&2; exit 1; }
+done
+[[ $(readlink /usr/lib/feedkey/bin/keyring) == /usr/bin/feedkey-keyring ]] || { echo "release-check: /usr/lib/feedkey/bin/keyring is not the helper" >&2; exit 1; }
+
+echo "== real pip through the installed helper"
+FEEDKEY_TEST_INSTALLED=/usr/lib/feedkey/bin dbus-run-session -- go test -count=1 -run '^TestPipInstallsWithStaticToken$' ./app/feedkey
+
+"${sudo[@]}" dpkg --purge feedkey >/dev/null
+trap - EXIT
+for f in /usr/bin/feedkey /usr/bin/feedkey-keyring /usr/lib/feedkey; do
+  [[ ! -e $f ]] || { echo "release-check: $f is left after dpkg --purge" >&2; exit 1; }
+done
+echo "== release check passed (the package is purged)"
