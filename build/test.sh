@@ -46,4 +46,7 @@ go test -run='^$' -fuzz=FuzzResolve -fuzztime="${FUZZTIME:-15s}" ./auth/feed
 go test -run='^$' -fuzz=FuzzParse -fuzztime="${FUZZTIME:-15s}" ./helper/keyringcli
 go test -run='^$' -fuzz=FuzzURL -fuzztime="${FUZZTIME:-15s}" ./auth/untrusted
 
+echo "== release: the snapshot build, its checksums, the .deb installed and used with real pip, then purged"
+build/release-check.sh
+
 echo "== all checks passed"
