@@ -21,8 +21,13 @@ if ((EUID != 0)); then
   sudo=(sudo -n)
 fi
 if dpkg-query -W -f='${Status}' feedkey 2>/dev/null | grep -q 'install ok installed'; then
-  echo "release-check: a feedkey package is already installed here; not replacing it (the .deb was built and checked, not installed)" >&2
-  exit 1
+  if dpkg-query -W -f='${Version}' feedkey | grep -q -- '-snapshot+'; then
+    echo "   (purging the snapshot package an interrupted check left)"
+    "${sudo[@]}" dpkg --purge feedkey >/dev/null
+  else
+    echo "release-check: a released feedkey package is installed here; not replacing it (the .deb was built and checked, not installed)" >&2
+    exit 1
+  fi
 fi
 "${sudo[@]}" dpkg -i "$deb" >/dev/null
 trap '"${sudo[@]}" dpkg --purge feedkey >/dev/null' EXIT
