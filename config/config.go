@@ -73,6 +73,19 @@ func systemPath(lookupEnv func(string) (string, bool)) string {
 	return "/etc/feedkey/config.toml"
 }
 
+// Sources returns the files [LoadEnv] reads for the user file at path: the
+// system file, if one is configured, and path. A caller that keeps a loaded
+// config compares their sizes and times to know when to load it again.
+func Sources(path string, lookupEnv func(string) (string, bool)) []string {
+	if lookupEnv == nil {
+		lookupEnv = os.LookupEnv
+	}
+	if sys := systemPath(lookupEnv); sys != "" {
+		return []string{sys, path}
+	}
+	return []string{path}
+}
+
 // Load reads the system file (if any) and the user file at path (if any);
 // user feeds replace system feeds with the same id. A file that does not
 // exist is an empty config. Feeds are checked against the merged [trust],

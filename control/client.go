@@ -52,6 +52,18 @@ func (c *Client) Credential(ctx context.Context, service string, wait time.Durat
 	return a.Username, a.Password, nil
 }
 
+// Lookup asks the tray for the credential of service from its memory: it
+// answers at once or not at all. Errors: [ErrNoServer] when no tray runs,
+// [ErrMiss] (read the store instead), [ErrUnknownFeed] (no feed covers it).
+// Bound ctx tightly: a tray that does not answer at once counts as none.
+func (c *Client) Lookup(ctx context.Context, service string) (user, password, kind string, err error) {
+	var a answer
+	if err := c.do(ctx, request{Op: opLookup, Service: service}, shortOpTimeout, &a); err != nil {
+		return "", "", "", err
+	}
+	return a.Username, a.Password, a.Kind, nil
+}
+
 // StartRefresh asks the tray to refresh the credential for service in the
 // background, and returns as soon as the tray has the request. Bound ctx
 // tightly: a tray that does not answer at once should count as none.

@@ -12,6 +12,9 @@
 //	{"op":"show"} → {"ok":true}
 //	{"op":"reload"} → {"ok":true}
 //	{"op":"refresh","service":"https://…"} → {"ok":true}   (answered at once; the refresh runs beside)
+//	{"op":"lookup","service":"https://…"} → {"username":"...","password":"...","kind":"azure"}   (from memory, at once)
+//	→ {"error":"...","code":"miss"}   (no usable credential in memory: read the store)
+//	→ {"error":"...","code":"unknown_feed"}   (no feed covers the service)
 //
 // The helper links this package, so it must stay free of net/http and
 // crypto/tls (see deps_test.go).
@@ -41,6 +44,7 @@ const (
 	opShow       = "show"
 	opReload     = "reload"
 	opRefresh    = "refresh"
+	opLookup     = "lookup"
 )
 
 // Error codes on the wire, carried by [Error.Code].
@@ -50,6 +54,7 @@ const (
 	CodeUnknownFeed  = "unknown_feed"
 	CodeTimeout      = "timeout"
 	CodeFailed       = "failed"
+	CodeMiss         = "miss"
 )
 
 // Sentinel errors. A [Handler] returns them (wrapped or not) to choose the
@@ -64,6 +69,9 @@ var (
 	ErrUnknownFeed = errors.New("unknown feed: add it with `feedkey add URL`")
 	// ErrTimeout: the credential was not ready within the wait.
 	ErrTimeout = errors.New("timed out waiting for the sign-in")
+	// ErrMiss: a lookup found no credential in the tray's memory that can
+	// be served now; the store (or a credential request) may still have one.
+	ErrMiss = errors.New("no usable credential in the tray's memory")
 
 	// ErrNoServer: no tray is running (the socket is absent or refuses connections).
 	ErrNoServer = errors.New("feedkey tray is not running")
@@ -115,6 +123,7 @@ var codeSentinel = map[string]error{
 	CodeDeclined:     ErrDeclined,
 	CodeUnknownFeed:  ErrUnknownFeed,
 	CodeTimeout:      ErrTimeout,
+	CodeMiss:         ErrMiss,
 }
 
 // request is the single request line.
@@ -171,6 +180,7 @@ type answer struct {
 	PID      int     `json:"pid,omitempty"`
 	Username string  `json:"username,omitempty"`
 	Password string  `json:"password,omitempty"`
+	Kind     string  `json:"kind,omitempty"` // lookup: the feed's kind
 	Error    string  `json:"error,omitempty"`
 	Code     string  `json:"code,omitempty"`
 }

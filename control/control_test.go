@@ -481,3 +481,41 @@ func TestReload(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// lookerHandler answers lookups from a map.
+type lookerHandler struct {
+	fakeHandler
+	creds map[string]string
+}
+
+func (h *lookerHandler) Lookup(service string) (string, string, string, error) {
+	switch secret, ok := h.creds[service]; {
+	case ok && secret != "":
+		return "__token__", secret, "token", nil
+	case ok:
+		return "", "", "", errors.New("expired")
+	}
+	return "", "", "", ErrUnknownFeed
+}
+
+// TestLookup: a hit, a miss and an unknown service; a tray without lookups
+// answers a miss.
+func TestLookup(t *testing.T) {
+	t.Parallel()
+	s := start(t, &Server{Handler: &lookerHandler{creds: map[string]string{"https://a/": "tok", "https://b/": ""}}})
+	c := &Client{Path: s.Path}
+	ctx := context.Background()
+	if user, pass, kind, err := c.Lookup(ctx, "https://a/"); err != nil || user != "__token__" || pass != "tok" || kind != "token" {
+		t.Errorf("hit = %q %q %q %v", user, pass, kind, err)
+	}
+	if _, _, _, err := c.Lookup(ctx, "https://b/"); !errors.Is(err, ErrMiss) {
+		t.Errorf("expired = %v, want ErrMiss", err)
+	}
+	if _, _, _, err := c.Lookup(ctx, "https://c/"); !errors.Is(err, ErrUnknownFeed) {
+		t.Errorf("unknown = %v, want ErrUnknownFeed", err)
+	}
+	plain := start(t, &Server{Handler: &fakeHandler{}})
+	if _, _, _, err := (&Client{Path: plain.Path}).Lookup(ctx, "https://a/"); !errors.Is(err, ErrMiss) {
+		t.Errorf("a tray without lookups = %v, want ErrMiss", err)
+	}
+}

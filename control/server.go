@@ -73,6 +73,16 @@ type RefreshStarter interface {
 	StartRefresh(service string)
 }
 
+// Looker is implemented by handlers that answer from memory what they hold:
+// the helper asks first, and reads the store only on a miss.
+type Looker interface {
+	// Lookup returns the credential that covers service if one is in
+	// memory and can be served now, with its feed's kind. It must not
+	// block on the network or the keychain. Errors: ErrUnknownFeed (no
+	// feed covers it), anything else counts as a miss.
+	Lookup(service string) (user, password, kind string, err error)
+}
+
 // Server serves the control socket. Set the fields, then call [Server.Listen]
 // and [Server.Serve] (Serve listens itself if Listen was not called).
 type Server struct {
@@ -255,6 +265,21 @@ func (s *Server) serveConn(ctx context.Context, conn net.Conn) {
 			r.StartRefresh(req.Service)
 		}
 		a = answer{OK: true}
+	case opLookup:
+		l, ok := s.Handler.(Looker)
+		if !ok || req.Service == "" {
+			a = answer{Error: "lookup not served", Code: CodeMiss}
+			break
+		}
+		user, password, kind, err := l.Lookup(req.Service)
+		switch {
+		case errors.Is(err, ErrUnknownFeed):
+			a = errorAnswer(err)
+		case err != nil:
+			a = answer{Error: untrusted.OneLine(err.Error(), 300), Code: CodeMiss}
+		default:
+			a = answer{Username: user, Password: password, Kind: kind}
+		}
 	case opCredential:
 		var ok bool
 		if a, ok = s.credential(ctx, conn, req); !ok {

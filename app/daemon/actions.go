@@ -70,6 +70,7 @@ func (a *App) clickSignOut(id string) {
 	if err := store.New(a.opts.Keychain).Delete(context.Background(), id); err != nil {
 		a.opts.Logf("sign out of %s: %v", id, err)
 	}
+	a.forget(id)
 	a.publish()
 }
 
@@ -191,6 +192,7 @@ func (a *App) addFeed(ctx context.Context, rawURL, token string) (string, error)
 		}
 		return "", errors.New(msg)
 	}
+	a.forget()
 	a.publish()
 	cfg, err := a.config()
 	if err != nil {

@@ -9,7 +9,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/feedkey/feedkey/app/creds"
 	"github.com/feedkey/feedkey/app/schedule"
 	"github.com/feedkey/feedkey/auth"
 	"github.com/feedkey/feedkey/auth/feed"
@@ -108,18 +107,15 @@ url = "https://ppm.example.com/pypi/latest/simple/"
 				if err := os.WriteFile(cfgPath, []byte(cfgText), 0o600); err != nil {
 					t.Fatal(err)
 				}
-				a := &App{
-					opts: Options{
-						ConfigPath:  cfgPath,
-						Keychain:    &storetest.Memory{},
-						NewProvider: func(feed.Kind, feed.Trust) auth.Provider { return prov },
-						Clock:       clock,
-						Logf:        t.Logf,
-						LookupEnv:   testEnv,
-					},
-					failed: map[string]bool{},
-				}
-				a.mgr = &creds.Manager{Keychain: a.opts.Keychain, NewProvider: a.opts.NewProvider, Now: clock.Now, LockDir: t.TempDir()}
+				a := newApp(Options{
+					ConfigPath:  cfgPath,
+					Keychain:    &storetest.Memory{},
+					NewProvider: func(feed.Kind, feed.Trust) auth.Provider { return prov },
+					Clock:       clock,
+					Logf:        t.Logf,
+					LookupEnv:   testEnv,
+				})
+				a.mgr.LockDir = t.TempDir()
 				a.sched = &schedule.Scheduler{Clock: clock, Refresh: a.refresh, Rand: func() float64 { return 0 }}
 				ctx := context.Background()
 				cfg, err := a.config()

@@ -68,7 +68,10 @@ type App struct {
 	views chan tray.View
 	quit  context.CancelFunc
 
+	mem memory // the config and credentials, without disk or keychain
+
 	pubMu sync.Mutex // serialises publish, so the newest view is the last sent
+	shown *tray.View // the last view sent, so an unchanged one is not sent again
 
 	mu      sync.Mutex
 	signins map[string]*flight // credential id → sign-in in progress
@@ -130,15 +133,8 @@ func Run(ctx context.Context, opts Options) error {
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	a := &App{
-		opts:    opts,
-		mgr:     &creds.Manager{Keychain: opts.Keychain, NewProvider: opts.NewProvider, Now: opts.Clock.Now},
-		views:   make(chan tray.View, 1),
-		quit:    cancel,
-		signins: map[string]*flight{},
-		offers:  map[string]*offer{},
-		failed:  map[string]bool{},
-	}
+	a := newApp(opts)
+	a.quit = cancel
 	srv := &control.Server{Path: opts.SocketPath, Handler: a, Logf: opts.Logf}
 	if err := srv.Listen(); errors.Is(err, control.ErrRunning) {
 		c := &control.Client{Path: srv.Path}
@@ -185,8 +181,28 @@ func Run(ctx context.Context, opts Options) error {
 	return nil
 }
 
-// tick redraws the menu every minute (its labels count down) and catches
-// up with the keychain, on the one clock.
+// newApp makes an App over opts, whose defaults Run has filled in; Run
+// adds the scheduler, the page server and the control socket.
+func newApp(opts Options) *App {
+	return &App{
+		opts:    opts,
+		mgr:     &creds.Manager{Keychain: opts.Keychain, NewProvider: opts.NewProvider, Now: opts.Clock.Now},
+		views:   make(chan tray.View, 1),
+		quit:    func() {},
+		signins: map[string]*flight{},
+		offers:  map[string]*offer{},
+		failed:  map[string]bool{},
+		mem: memory{
+			creds:   map[string]cachedCred{},
+			loadCfg: func() (*config.Config, error) { return config.LoadEnv(opts.ConfigPath, opts.LookupEnv) },
+			sources: func() []string { return config.Sources(opts.ConfigPath, opts.LookupEnv) },
+		},
+	}
+}
+
+// tick redraws the menu every minute, on the one clock: its labels count
+// down. It reads only memory, and sends the menu nothing when no label
+// changed. Changes to the config or the keychain arrive as Reload.
 func (a *App) tick(ctx context.Context) {
 	for {
 		t := a.opts.Clock.NewTimer(time.Minute)
@@ -195,16 +211,14 @@ func (a *App) tick(ctx context.Context) {
 			t.Stop()
 			return
 		case <-t.C():
-			a.resync(ctx)
 			a.publish()
 		}
 	}
 }
 
-// config reads the config afresh: the CLI may have changed it.
-func (a *App) config() (*config.Config, error) {
-	return config.LoadEnv(a.opts.ConfigPath, a.opts.LookupEnv)
-}
+// config returns the config, read again only when its files changed: the
+// CLI may have changed it.
+func (a *App) config() (*config.Config, error) { return a.mem.config() }
 
 // resync brings the scheduler in line with the keychain: credentials the
 // CLI stored, replaced or removed since are tracked, re-planned or dropped.
@@ -214,13 +228,12 @@ func (a *App) resync(ctx context.Context) {
 		a.opts.Logf("%v", err)
 		return
 	}
-	st := store.New(a.opts.Keychain)
 	for _, g := range groups(cfg) {
 		if g.feed.Kind == feed.Token {
 			continue
 		}
 		status, tracked := a.sched.Status(g.id)
-		c, err := st.Load(ctx, g.id)
+		c, err := a.stored(ctx, g.id)
 		switch {
 		case errors.Is(err, store.ErrNotFound) && tracked:
 			a.sched.Forget(g.id)
@@ -238,6 +251,7 @@ func sameSecond(a, b time.Time) bool { return a.Truncate(time.Second).Equal(b.Tr
 // Reload implements control.Reloader: the CLI changed the config or the
 // keychain.
 func (a *App) Reload(ctx context.Context) {
+	a.forget()
 	a.resync(ctx)
 	a.publish()
 }
@@ -259,6 +273,7 @@ func (a *App) refresh(ctx context.Context, id string) (time.Time, error) {
 		return time.Time{}, fmt.Errorf("%w: no feed uses credential %s any more", schedule.ErrNeedsPerson, id)
 	}
 	c, err := a.mgr.Refresh(ctx, cfg, f)
+	a.forget(id)
 	if errors.Is(err, auth.ErrSignInRequired) {
 		a.notify(ctx, "Sign-in needed", fmt.Sprintf("%s needs you to sign in again: use the feedkey menu.", f.ID))
 		return time.Time{}, fmt.Errorf("%w: %w", schedule.ErrNeedsPerson, err)
@@ -312,6 +327,7 @@ func (a *App) signIn(ctx context.Context, cfg *config.Config, f feed.Feed, repor
 			sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), signInLimit)
 			defer cancel()
 			fl.cred, fl.err = a.mgr.Login(sctx, cfg, f, prompter{a: a, feed: f, flight: fl})
+			a.forget(id)
 			fl.mu.Lock()
 			pageID := fl.page
 			fl.mu.Unlock()

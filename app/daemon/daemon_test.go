@@ -111,8 +111,15 @@ type harness struct {
 // keychain in memory, fake providers and UI.
 func start(t *testing.T, cfgText string, p auth.Provider) *harness {
 	t.Helper()
+	return startWith(t, cfgText, p, &storetest.Memory{})
+}
+
+// startWith is start over the keychain kc.
+func startWith(t *testing.T, cfgText string, p auth.Provider, kc store.Keychain) *harness {
+	t.Helper()
 	dir := t.TempDir()
-	h := &harness{ui: newFakeUI(), kc: &storetest.Memory{}, cfg: filepath.Join(dir, "config.toml"), notes: make(chan string, 16)}
+	h := &harness{ui: newFakeUI(), cfg: filepath.Join(dir, "config.toml"), notes: make(chan string, 16)}
+	h.kc, _ = kc.(*storetest.Memory)
 	if err := os.WriteFile(h.cfg, []byte(cfgText), 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -123,7 +130,7 @@ func start(t *testing.T, cfgText string, p auth.Provider) *harness {
 	go func() {
 		done <- Run(ctx, Options{
 			ConfigPath:  h.cfg,
-			Keychain:    h.kc,
+			Keychain:    kc,
 			NewProvider: func(feed.Kind, feed.Trust) auth.Provider { return p },
 			Clock:       schedule.Real(),
 			SocketPath:  sock,
@@ -274,5 +281,62 @@ func TestStateTransitions(t *testing.T) {
 	}
 	if n := p.refreshes.Load(); n != before {
 		t.Errorf("StartRefresh refreshed a credential that needs a person (%d → %d)", before, n)
+	}
+}
+
+// countingKeychain counts reads of the keychain under it.
+type countingKeychain struct {
+	*storetest.Memory
+	gets atomic.Int32
+}
+
+func (k *countingKeychain) Get(ctx context.Context, service, user string) (string, error) {
+	k.gets.Add(1)
+	return k.Memory.Get(ctx, service, user)
+}
+
+// TestLookupFromMemory: the helper's lookup is answered from the tray's
+// memory: the keychain is read once per credential, not per lookup; a write
+// the tray is told about (Reload) is served at once; a service no feed
+// covers is "unknown", an expired credential a miss.
+func TestLookupFromMemory(t *testing.T) {
+	t.Parallel()
+	kc := &countingKeychain{Memory: &storetest.Memory{}}
+	const tokenFeed = "[[feed]]\nid = \"team\"\nkind = \"token\"\nurl = \"https://pypi.example/team/simple/\"\n"
+	f := feed.Feed{ID: "team", Kind: feed.Token, URL: "https://pypi.example/team/simple/"}
+	id := f.CredentialID(feed.Trust{})
+	if err := store.New(kc).Save(context.Background(), id, store.Credential{Kind: "token", Username: "__token__", Secret: "one"}); err != nil {
+		t.Fatal(err)
+	}
+	h := startWith(t, tokenFeed, &fakeProvider{}, kc)
+	ctx := context.Background()
+	lookup := func(service string) (string, error) {
+		_, secret, _, err := h.client.Lookup(ctx, service)
+		return secret, err
+	}
+	if s, err := lookup(f.URL + "pkg/"); err != nil || s != "one" {
+		t.Fatalf("lookup = %q, %v", s, err)
+	}
+	before := kc.gets.Load()
+	for range 20 {
+		if s, err := lookup(f.URL); err != nil || s != "one" {
+			t.Fatalf("lookup = %q, %v", s, err)
+		}
+	}
+	if n := kc.gets.Load() - before; n != 0 {
+		t.Errorf("20 lookups read the keychain %d times, want 0", n)
+	}
+	// The CLI replaces the token and tells the tray.
+	if err := store.New(kc).Save(ctx, id, store.Credential{Kind: "token", Username: "__token__", Secret: "two"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := h.client.Reload(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if s, err := lookup(f.URL); err != nil || s != "two" {
+		t.Errorf("after Reload: lookup = %q, %v; want the new token", s, err)
+	}
+	if _, err := lookup("https://elsewhere.example/simple/"); !errors.Is(err, control.ErrUnknownFeed) {
+		t.Errorf("a service no feed covers: %v, want ErrUnknownFeed", err)
 	}
 }

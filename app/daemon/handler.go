@@ -54,7 +54,7 @@ func (a *App) Credential(ctx context.Context, service string, report func(contro
 func (a *App) fresh(ctx context.Context, cfg *config.Config, f feed.Feed) (store.Credential, error) {
 	id := f.CredentialID(cfg.Trust)
 	if _, tracked := a.sched.Status(id); tracked && f.Kind != feed.Token {
-		c, err := store.New(a.opts.Keychain).Load(ctx, id)
+		c, err := a.stored(ctx, id)
 		if err == nil && c.Valid(a.mgr.Now(), store.FreshFor) {
 			return c, nil
 		}
@@ -64,6 +64,7 @@ func (a *App) fresh(ctx context.Context, cfg *config.Config, f feed.Feed) (store
 	}
 	// Stored by the refresh above, or untracked: the manager's lock keeps
 	// this to one refresh on the machine.
+	defer a.forget(id)
 	return a.mgr.Fresh(ctx, cfg, f, store.FreshFor)
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"reflect"
 	"sort"
 	"strings"
 	"time"
@@ -69,6 +70,10 @@ func (a *App) publish() {
 	a.pubMu.Lock()
 	defer a.pubMu.Unlock()
 	v := a.view()
+	if a.shown != nil && reflect.DeepEqual(*a.shown, v) {
+		return // nothing changed: the menu is not touched
+	}
+	a.shown = &v
 	select {
 	case <-a.views:
 	default:
@@ -102,11 +107,10 @@ func (a *App) view() tray.View {
 	if on, err := a.autostartEnabled(); err == nil {
 		v.StartAtLogin = on
 	}
-	st := store.New(a.opts.Keychain)
 	count := map[tray.State]int{}
 	for _, g := range groups(cfg) {
 		l := tray.Line{ID: g.id, Renewable: g.feed.Kind != feed.Token}
-		state, text, stored := a.describe(st, g, now, signingIn[g.id])
+		state, text, stored := a.describe(g, now, signingIn[g.id])
 		l.State, l.Label, l.Stored = state, g.name+" — "+text, stored
 		count[state]++
 		v.State = worst(v.State, state)
@@ -144,7 +148,7 @@ func summary(total int, count map[tray.State]int, signingIn int) string {
 
 // describe says what state g's credential is in, and whether one is stored
 // (something to refresh or sign out of).
-func (a *App) describe(st *store.Store, g group, now time.Time, signingIn bool) (tray.State, string, bool) {
+func (a *App) describe(g group, now time.Time, signingIn bool) (tray.State, string, bool) {
 	if s, ok := a.sched.Status(g.id); ok && !signingIn {
 		switch s.State {
 		case schedule.Refreshing:
@@ -155,7 +159,7 @@ func (a *App) describe(st *store.Store, g group, now time.Time, signingIn bool) 
 			return tray.Error, "refresh failing, valid " + tray.Left(s.Expires.Sub(now)), true
 		}
 	}
-	c, err := st.Load(context.Background(), g.id)
+	c, err := a.stored(context.Background(), g.id)
 	stored := err == nil || errors.Is(err, store.ErrDamaged)
 	switch {
 	case signingIn:

@@ -7,8 +7,10 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
+	"sync/atomic"
 	"time"
 
 	"github.com/feedkey/feedkey/auth/store"
@@ -23,6 +25,14 @@ import (
 // served without asking). A live tray answers in microseconds; this leaves
 // room for a loaded machine, and a stopped tray costs no more than this.
 const trayAnswer = 3 * time.Second
+
+// lookupAnswer is how long a tray has to answer a lookup from memory; it
+// answers in well under a millisecond, and one that does not is passed by
+// (the store answers instead) and not asked again in this run.
+const lookupAnswer = 250 * time.Millisecond
+
+// trayUnresponsive is set when the tray did not answer a lookup in time.
+var trayUnresponsive atomic.Bool
 
 func main() {
 	path, err := config.Path()
@@ -42,6 +52,9 @@ func main() {
 		Tray: func(ctx context.Context, service string, wait time.Duration, onPrompt func(control.Prompt)) (string, string, error) {
 			// A tray that does not answer a ping at once (stopped, hung)
 			// counts as none: nobody should wait minutes on it.
+			if trayUnresponsive.Load() {
+				return "", "", fmt.Errorf("%w: it did not answer", control.ErrNoServer)
+			}
 			c := &control.Client{}
 			pctx, cancel := context.WithTimeout(ctx, trayAnswer)
 			_, err := c.Ping(pctx)
@@ -51,9 +64,25 @@ func main() {
 			}
 			return c.Credential(ctx, service, wait, onPrompt)
 		},
+		Lookup: func(ctx context.Context, service string) (string, string, string, error) {
+			ctx, cancel := context.WithTimeout(ctx, lookupAnswer)
+			defer cancel()
+			user, password, kind, err := (&control.Client{}).Lookup(ctx, service)
+			if errors.Is(err, context.DeadlineExceeded) {
+				trayUnresponsive.Store(true)
+			}
+			return user, password, kind, err
+		},
+		Changed: func(ctx context.Context) {
+			ctx, cancel := context.WithTimeout(ctx, lookupAnswer)
+			defer cancel()
+			_ = (&control.Client{}).Reload(ctx)
+		},
 		RefreshBeside: func(ctx context.Context, service string) error {
-			if err := (&control.Client{}).StartRefresh(ctx, service); err == nil {
-				return nil
+			if !trayUnresponsive.Load() {
+				if err := (&control.Client{}).StartRefresh(ctx, service); err == nil {
+					return nil
+				}
 			}
 			return keyringcli.StartFeedkeyToken(ctx, service)
 		},

@@ -51,6 +51,15 @@ type Env struct {
 	Tell io.Writer
 	// Interactive reports whether a person may be waited for (not CI).
 	Interactive bool
+	// Lookup asks a running tray for the credential of service from its
+	// memory, answering at once: no config parse, no keychain round trips.
+	// It returns an error wrapping control.ErrNoServer (no tray),
+	// control.ErrUnknownFeed (no feed covers service) or anything else for
+	// a miss. Nil means the store is always read.
+	Lookup func(ctx context.Context, service string) (user, password, kind string, err error)
+	// Changed tells a running tray that the helper wrote a feed's
+	// credential (`keyring set` of a static token). Nil means nobody.
+	Changed func(ctx context.Context)
 	// RefreshBeside starts a refresh of service's credential without
 	// waiting for it, after a still-valid but stale token was served: it
 	// asks the tray, else starts `feedkey token` in the background. It
@@ -159,22 +168,23 @@ func (h *handler) lookup() (*config.Config, feed.Feed, bool, error) {
 }
 
 func (h *handler) get(ctx context.Context) error {
+	if h.env.Lookup != nil {
+		// A running tray holds every credential it keeps fresh.
+		user, password, kind, err := h.env.Lookup(ctx, h.args.Service)
+		switch {
+		case err == nil:
+			h.warnUser(feed.Kind(kind))
+			return h.emit(user, password)
+		case errors.Is(err, control.ErrUnknownFeed):
+			return h.unknown(ctx)
+		}
+	}
 	cfg, f, ok, err := h.lookup()
 	if err != nil {
 		return err
 	}
 	if !ok {
-		// A tray may offer to add an unknown feed on a recognised host.
-		if h.askTray() && strings.HasPrefix(h.args.Service, "https://") {
-			user, password, err := h.fromTray(ctx, "")
-			switch {
-			case err == nil:
-				return h.emit(user, password)
-			case !errors.Is(err, control.ErrNoServer) && !errors.Is(err, control.ErrUnknownFeed):
-				return err
-			}
-		}
-		return h.getPlain(ctx)
+		return h.unknown(ctx)
 	}
 	id := f.CredentialID(cfg.Trust)
 	// Never hand one kind of feed's token to another's host.
@@ -204,9 +214,7 @@ func (h *handler) get(ctx context.Context) error {
 		return fmt.Errorf("the credential for feed %s expired at %s: %s", f.ID, c.Expires.Local().Format(time.RFC1123), f.Hint())
 	}
 	user = f.User(user)
-	if f.Kind == feed.Posit && h.args.HasUsername && h.args.Username != feed.PositUsername {
-		fmt.Fprintf(h.env.Stderr, "feedkey-keyring: warning: Posit Package Manager expects the user name %s, not %q\n", feed.PositUsername, h.args.Username)
-	}
+	h.warnUser(f.Kind)
 	if err := h.emit(user, c.Secret); err != nil || !beside {
 		return err
 	}
@@ -216,6 +224,29 @@ func (h *handler) get(ctx context.Context) error {
 		fmt.Fprintf(h.env.Stderr, "feedkey-keyring: warning: could not start a refresh of feed %s: %v\n", f.ID, err)
 	}
 	return nil
+}
+
+// unknown answers for a service no feed covers: a tray may offer to add it
+// (an Azure DevOps feed on a recognised host), else the plain store.
+func (h *handler) unknown(ctx context.Context) error {
+	if h.askTray() && strings.HasPrefix(h.args.Service, "https://") {
+		user, password, err := h.fromTray(ctx, "")
+		switch {
+		case err == nil:
+			return h.emit(user, password)
+		case !errors.Is(err, control.ErrNoServer) && !errors.Is(err, control.ErrUnknownFeed):
+			return err
+		}
+	}
+	return h.getPlain(ctx)
+}
+
+// warnUser warns when pip asks a Package Manager feed with another user
+// name than the one it takes.
+func (h *handler) warnUser(kind feed.Kind) {
+	if kind == feed.Posit && h.args.HasUsername && h.args.Username != feed.PositUsername {
+		fmt.Fprintf(h.env.Stderr, "feedkey-keyring: warning: Posit Package Manager expects the user name %s, not %q\n", feed.PositUsername, h.args.Username)
+	}
 }
 
 func (h *handler) askTray() bool { return h.env.Tray != nil && h.env.Interactive }
@@ -378,9 +409,15 @@ func (h *handler) set(ctx context.Context) error {
 	if ok {
 		// A static feed's token may be replaced the way a user would with
 		// Python keyring.
-		return store.New(h.env.Keychain).Save(ctx, f.CredentialID(cfg.Trust), store.Credential{
+		if err := store.New(h.env.Keychain).Save(ctx, f.CredentialID(cfg.Trust), store.Credential{
 			Kind: string(feed.Token), Username: h.args.Username, Secret: password,
-		})
+		}); err != nil {
+			return err
+		}
+		if h.env.Changed != nil {
+			h.env.Changed(ctx) // a tray answering from memory must not serve the old token
+		}
+		return nil
 	}
 	// The OS keychain removes other writers' duplicates of the pair, so
 	// Python keyring reads this value afterwards (SPEC §2.3).
