@@ -117,10 +117,17 @@ func complete(path string, uc *Config, lookupEnv func(string) (string, bool)) (*
 		}
 		c.Feeds, c.Trust = sc.Feeds, sc.Trust
 	}
+	// A map, not a search per feed: the helper loads this on every call,
+	// and a config may hold a thousand feeds.
+	at := make(map[string]int, len(c.Feeds)+len(uc.Feeds))
+	for i, f := range c.Feeds {
+		at[f.ID] = i
+	}
 	for _, f := range uc.Feeds {
-		if i := index(c.Feeds, f.ID); i >= 0 {
+		if i, ok := at[f.ID]; ok {
 			c.Feeds[i] = f
 		} else {
+			at[f.ID] = len(c.Feeds)
 			c.Feeds = append(c.Feeds, f)
 		}
 	}

@@ -72,11 +72,12 @@ var forbidden = []string{
 
 // options are the command-line flags.
 type options struct {
-	helperRuns int
-	pythonRuns int
-	warmup     int
-	rssRuns    int
-	strict     bool
+	helperRuns  int
+	pythonRuns  int
+	warmup      int
+	rssRuns     int
+	ratioRounds int
+	strict      bool
 }
 
 func main() {
@@ -88,6 +89,7 @@ func main() {
 	flag.IntVar(&o.pythonRuns, "pyn", 30, "timed runs of Python keyring")
 	flag.IntVar(&o.warmup, "warmup", 3, "untimed warm-up runs of each command")
 	flag.IntVar(&o.rssRuns, "rssn", 20, "runs of the helper through a launcher to measure its peak RSS")
+	flag.IntVar(&o.ratioRounds, "rounds", 100, "rounds of the side-by-side comparison (each runs every variant once)")
 	flag.BoolVar(&o.strict, "strict", false, "exit with status 1 when a target is missed")
 	flag.Parse()
 	if flag.NArg() > 0 || o.helperRuns < 1 || o.pythonRuns < 1 || o.warmup < 0 || o.rssRuns < 1 {
@@ -173,11 +175,18 @@ func run(ctx context.Context, o options) (pass bool, err error) {
 	if err != nil {
 		return false, err
 	}
-	return report(os.Stdout, results{
+	pass = report(os.Stdout, results{
 		helper: hs, python: ps,
 		size: fi.Size(), rss: rss, rssFloor: floor,
 		offenders: offenders,
-	}), nil
+	})
+	fmt.Printf("\nmeasuring side by side (%d rounds: floor, helper with and without the tray, 1000 feeds, chunked, Python) ...\n", o.ratioRounds)
+	ratios, err := measureRatios(ctx, o.ratioRounds, env, bin, tmp)
+	if err != nil {
+		return false, err
+	}
+	reportRatios(os.Stdout, ratios)
+	return pass, nil
 }
 
 // forbiddenDeps returns the packages of `go list -deps` of the helper that
