@@ -183,6 +183,12 @@ func (f Feed) Covers(t Trust, service string) bool {
 // does ([ErrAmbiguous] otherwise). Anything else,
 // including http URLs and strings that are not URLs, is [ErrNoMatch].
 func Resolve(feeds []Feed, t Trust, service string) (Feed, error) {
+	return resolve(feeds, t, service, true)
+}
+
+// resolve is Resolve; quick skips feeds on other plain hosts before parsing
+// them (tests compare it with the full parse).
+func resolve(feeds []Feed, t Trust, service string, quick bool) (Feed, error) {
 	l, err := parseLocation(service)
 	if err != nil {
 		return Feed{}, ErrNoMatch
@@ -194,6 +200,9 @@ func Resolve(feeds []Feed, t Trust, service string) (Feed, error) {
 		tie      bool
 	)
 	for _, f := range feeds {
+		if h, ok := plainHost(f); quick && ok && h != l.host {
+			continue // cheaply: a thousand feeds cost microseconds, not parses
+		}
 		s, err := f.scope(t)
 		if err != nil {
 			continue
@@ -217,6 +226,41 @@ func Resolve(feeds []Feed, t Trust, service string) (Feed, error) {
 		return Feed{}, ErrAmbiguous
 	}
 	return best, nil
+}
+
+// plainHost returns the host a non-Azure feed's scope has, without parsing
+// its URL, when that host is plain (lower-case letters, digits, '.', '-'
+// once lower-cased): then it is exactly what parseLocation would give, and
+// a location on another host cannot be covered. Azure feeds also cover a
+// legacy host, so they are never skipped this way.
+func plainHost(f Feed) (string, bool) {
+	if f.Kind == Azure {
+		return "", false
+	}
+	raw := f.URL
+	if f.Kind == Posit && f.Address != "" {
+		raw = f.Address
+	}
+	_, rest, ok := strings.Cut(raw, "://")
+	if !ok {
+		return "", false
+	}
+	if i := strings.IndexAny(rest, "/?#"); i >= 0 {
+		rest = rest[:i]
+	}
+	if i := strings.LastIndexByte(rest, ':'); i >= 0 {
+		rest = rest[:i]
+	}
+	rest = strings.ToLower(rest)
+	if rest == "" || strings.HasSuffix(rest, ".") {
+		return "", false
+	}
+	for _, r := range rest {
+		if !(r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '.' || r == '-') {
+			return "", false
+		}
+	}
+	return rest, true
 }
 
 // Overlap returns an error when two feeds with different credentials cover

@@ -23,6 +23,9 @@ func FuzzResolve(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, service string) {
 		got, err := Resolve(testFeeds, testTrust, service)
+		if full, ferr := resolve(testFeeds, testTrust, service, false); full.ID != got.ID || (ferr == nil) != (err == nil) {
+			t.Fatalf("Resolve(%q) = %q, %v; with every feed parsed %q, %v", service, got.ID, err, full.ID, ferr)
+		}
 		if err != nil {
 			return
 		}
