@@ -57,6 +57,54 @@ func get(ctx context.Context, service, user string) (string, error) {
 	return secret, err
 }
 
+// getMany reads several users' items of one service: the searches are sent
+// at once and answered in one round, then one GetSecrets reads them all. An
+// item that is missing or locked sends the caller to get, one by one, which
+// says why.
+func getMany(ctx context.Context, service string, users []string) ([]string, error) {
+	conn, err := dbus.SessionBus()
+	if err != nil {
+		return nil, err
+	}
+	obj := conn.Object(secretsName, "/org/freedesktop/secrets")
+	calls := make([]*dbus.Call, len(users))
+	for i, u := range users {
+		calls[i] = obj.GoWithContext(ctx, "org.freedesktop.Secret.Service.SearchItems", 0, make(chan *dbus.Call, 1), attributes(service, u))
+	}
+	items := make([]dbus.ObjectPath, len(users))
+	oneByOne := false
+	for i, c := range calls {
+		<-c.Done
+		var unlocked, locked []dbus.ObjectPath
+		if err := c.Store(&unlocked, &locked); err != nil || len(unlocked) == 0 {
+			oneByOne = true
+			continue
+		}
+		items[i] = unlocked[0]
+	}
+	if oneByOne {
+		return getEach(ctx, service, users)
+	}
+	session, err := plainSession(ctx, conn)
+	if err != nil {
+		return nil, err
+	}
+	var secrets map[dbus.ObjectPath]ss.Secret
+	if err := obj.CallWithContext(ctx, "org.freedesktop.Secret.Service.GetSecrets", 0, items, session).Store(&secrets); err != nil {
+		resetSession()
+		return nil, err
+	}
+	out := make([]string, len(items))
+	for i, item := range items {
+		s, ok := secrets[item]
+		if !ok {
+			return nil, fmt.Errorf("%w: item vanished", keyring.ErrNotFound)
+		}
+		out[i] = string(s.Value)
+	}
+	return out, nil
+}
+
 // markerAttr is an attribute only feedkey writes, on the items under its own
 // service names. Python keyring and secret-tool write "service" and
 // "username" (Python keyring adds "application"), so an item they leave

@@ -52,3 +52,8 @@ func foreign(context.Context, string) (int, error) { return 0, nil }
 
 // dedupe has nothing to do where the store keys entries by name alone.
 func dedupe(string, string, string) error { return nil }
+
+// getMany reads the items one by one: these stores have no batch read.
+func getMany(ctx context.Context, service string, users []string) ([]string, error) {
+	return getEach(ctx, service, users)
+}

@@ -190,16 +190,33 @@ func (s *Store) head(ctx context.Context, svc string) (record, error) {
 	return rec, nil
 }
 
+// MultiGetter is implemented by keychains that read several entries of one
+// service at once, faster than one by one (Secret Service).
+type MultiGetter interface {
+	GetMany(ctx context.Context, service string, users []string) ([]string, error)
+}
+
 func (s *Store) readChunks(ctx context.Context, svc string, rec record) (payload, error) {
-	var b strings.Builder
-	for i := range rec.Chunks {
-		part, err := s.Keychain.Get(ctx, svc, chunkAccount(rec.Gen, i))
-		if err != nil {
-			return payload{}, err
-		}
-		b.WriteString(part)
+	accounts := make([]string, rec.Chunks)
+	for i := range accounts {
+		accounts[i] = chunkAccount(rec.Gen, i)
 	}
-	joined := b.String()
+	var parts []string
+	var err error
+	if mg, ok := s.Keychain.(MultiGetter); ok {
+		parts, err = mg.GetMany(ctx, svc, accounts)
+	} else {
+		parts = make([]string, len(accounts))
+		for i, a := range accounts {
+			if parts[i], err = s.Keychain.Get(ctx, svc, a); err != nil {
+				break
+			}
+		}
+	}
+	if err != nil {
+		return payload{}, err
+	}
+	joined := strings.Join(parts, "")
 	if sum := sha256.Sum256([]byte(joined)); hex.EncodeToString(sum[:]) != rec.Sum {
 		return payload{}, errSum
 	}

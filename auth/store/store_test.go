@@ -117,6 +117,14 @@ func TestChunksOnSecretService(t *testing.T) {
 				t.Fatalf("item %v: %d bytes, %v, %v", it, len(v), ok, err)
 			}
 		}
+		// Read back in one batch of searches and one GetSecrets.
+		if c, err := st.Load(ctx, id); err != nil || c.Secret != secret {
+			t.Fatalf("Load after save %d: %d bytes, %v", i, len(c.Secret), err)
+		}
+	}
+	// A batch with a part missing says "not found", as one by one would.
+	if _, err := (store.OS{}).GetMany(ctx, svc, []string{store.Account, "chunk-0-0", "no-such-part"}); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("GetMany with a missing part: %v, want ErrNotFound", err)
 	}
 	if err := st.Delete(ctx, id); err != nil {
 		t.Fatal(err)

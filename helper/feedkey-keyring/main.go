@@ -41,14 +41,15 @@ func main() {
 		os.Exit(1)
 	}
 	os.Exit(keyringcli.Run(context.Background(), os.Args[1:], keyringcli.Env{
-		Stdin:      os.Stdin,
-		Stdout:     os.Stdout,
-		Stderr:     os.Stderr,
-		ConfigPath: path,
-		Keychain:   store.OS{},
-		Refresh:    keyringcli.FeedkeyToken,
-		SignIn:     keyringcli.FeedkeySignIn,
-		Tell:       console.Terminal(os.Stderr),
+		Stdin:       os.Stdin,
+		Stdout:      os.Stdout,
+		Stderr:      os.Stderr,
+		ConfigPath:  path,
+		ConfigIndex: keyringcli.IndexPath(path),
+		Keychain:    store.OS{},
+		Refresh:     keyringcli.FeedkeyToken,
+		SignIn:      keyringcli.FeedkeySignIn,
+		Tell:        console.Terminal(os.Stderr),
 		Tray: func(ctx context.Context, service string, wait time.Duration, onPrompt func(control.Prompt)) (string, string, error) {
 			// A tray that does not answer a ping at once (stopped, hung)
 			// counts as none: nobody should wait minutes on it.

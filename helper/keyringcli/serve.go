@@ -2,10 +2,14 @@ package keyringcli
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"time"
@@ -24,6 +28,9 @@ type Env struct {
 	Stdout, Stderr io.Writer
 	// ConfigPath is the user config file; see [config.Path].
 	ConfigPath string
+	// ConfigIndex is where the validated config is kept between runs (see
+	// [config.LoadCached]); empty means parse the config every time.
+	ConfigIndex string
 	// LookupEnv reads the variables the config depends on; nil means the
 	// process environment.
 	LookupEnv func(string) (string, bool)
@@ -82,6 +89,18 @@ const trayWait = 120 * time.Second
 type errExit int
 
 func (e errExit) Error() string { return fmt.Sprintf("exit %d", int(e)) }
+
+// IndexPath returns where the helper keeps the validated form of the config
+// at configPath: in the user cache directory, one file per config. Empty
+// when there is no cache directory.
+func IndexPath(configPath string) string {
+	dir, err := os.UserCacheDir()
+	if err != nil {
+		return ""
+	}
+	sum := sha256.Sum256([]byte(configPath))
+	return filepath.Join(dir, "feedkey", "config-"+hex.EncodeToString(sum[:6])+".index")
+}
 
 // Run runs one helper command line and returns the process exit code:
 // 0 success, 1 not found or failed, 2 bad usage (as Python keyring).
@@ -151,7 +170,13 @@ func (h *handler) run(ctx context.Context) error {
 // lookup finds the feed covering the service, if any. A broken config file
 // fails the call: guessing could hand a token to the wrong place.
 func (h *handler) lookup() (*config.Config, feed.Feed, bool, error) {
-	cfg, err := config.LoadEnv(h.env.ConfigPath, h.env.LookupEnv)
+	load := config.LoadEnv
+	if h.env.ConfigIndex != "" {
+		load = func(path string, env func(string) (string, bool)) (*config.Config, error) {
+			return config.LoadCached(path, h.env.ConfigIndex, env)
+		}
+	}
+	cfg, err := load(h.env.ConfigPath, h.env.LookupEnv)
 	if err != nil {
 		return nil, feed.Feed{}, false, err
 	}
