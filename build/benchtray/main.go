@@ -73,6 +73,7 @@ const (
 
 type options struct {
 	duration, settle, interval time.Duration
+	feeds                      int // 3 and more: the rest are static-token feeds
 	strict                     bool
 }
 
@@ -81,9 +82,10 @@ func main() {
 	flag.DurationVar(&o.duration, "duration", 60*time.Second, "length of the measured idle window")
 	flag.DurationVar(&o.settle, "settle", 5*time.Second, "wait after the tray is up before measuring")
 	flag.DurationVar(&o.interval, "interval", time.Second, "time between samples")
+	flag.IntVar(&o.feeds, "feeds", 3, "feeds in the config (at least 3: a token, a Posit and an Azure feed; more are static-token feeds)")
 	flag.BoolVar(&o.strict, "strict", false, "exit with status 1 when a target is missed")
 	flag.Parse()
-	if flag.NArg() > 0 || o.duration < time.Second || o.settle < 0 || o.interval <= 0 || o.interval > o.duration {
+	if flag.NArg() > 0 || o.feeds < 3 || o.duration < time.Second || o.settle < 0 || o.interval <= 0 || o.interval > o.duration {
 		flag.Usage()
 		os.Exit(2)
 	}
@@ -138,7 +140,7 @@ func run(ctx context.Context, o options) (pass bool, err error) {
 		return false, err
 	}
 	fmt.Println("adding and signing in three feeds ...")
-	if err := addFeeds(ctx, env, feedkey, sims); err != nil {
+	if err := addFeeds(ctx, env, feedkey, sims, o.feeds); err != nil {
 		return false, err
 	}
 
@@ -251,9 +253,9 @@ func prepare(tmp string, session *testbus.Session, sims *simulators) (env []stri
 	return env, socket, nil
 }
 
-// addFeeds adds the three feeds, signs in the two that need it and checks
-// that `feedkey status` shows all three valid.
-func addFeeds(ctx context.Context, env []string, feedkey string, sims *simulators) error {
+// addFeeds adds the three feeds, signs in the two that need it, adds n-3
+// more static-token feeds, and checks that `feedkey status` shows all valid.
+func addFeeds(ctx context.Context, env []string, feedkey string, sims *simulators, n int) error {
 	steps := []struct {
 		stdin string
 		args  []string
@@ -263,6 +265,12 @@ func addFeeds(ctx context.Context, env []string, feedkey string, sims *simulator
 		{"", []string{"login", "ppm"}},
 		{"", []string{"add", sims.azFeedURL, "--name", azOrg}},
 		{"", []string{"login", azOrg}},
+	}
+	for i := range n - 3 {
+		steps = append(steps, struct {
+			stdin string
+			args  []string
+		}{fmt.Sprintf("token-%d\n", i), []string{"add", fmt.Sprintf("https://pypi%03d.bench.example/simple/", i), "--kind", "token"}})
 	}
 	for _, s := range steps {
 		if _, err := runCmd(ctx, env, s.stdin, feedkey, s.args...); err != nil {
@@ -293,8 +301,11 @@ func addFeeds(ctx context.Context, env []string, feedkey string, sims *simulator
 		}
 		kinds = append(kinds, k+")")
 	}
-	if len(st.Feeds) != 3 {
-		return fmt.Errorf("feedkey status lists %d feeds, want 3", len(st.Feeds))
+	if len(st.Feeds) != n {
+		return fmt.Errorf("feedkey status lists %d feeds, want %d", len(st.Feeds), n)
+	}
+	if len(kinds) > 4 {
+		kinds = append(kinds[:3], fmt.Sprintf("and %d static-token feeds", len(kinds)-3))
 	}
 	fmt.Println("  feeds, all valid:", strings.Join(kinds, ", "))
 	return nil
@@ -490,8 +501,8 @@ func report(w io.Writer, o options, m measurement) bool {
 		return "FAIL"
 	}
 
-	fmt.Fprintf(w, "feedkey tray idle, 3 feeds (token, posit, azure): %d samples over %.1f s, after %s settling\n\n",
-		len(m.samples), m.wallSecs, o.settle)
+	fmt.Fprintf(w, "feedkey tray idle, %d feeds (token, posit, azure, and %d more static-token feeds): %d samples over %.1f s, after %s settling\n\n",
+		o.feeds, o.feeds-3, len(m.samples), m.wallSecs, o.settle)
 	var table bytes.Buffer
 	tw := tabwriter.NewWriter(&table, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "figure\tvalue\ttarget\t")
@@ -502,6 +513,7 @@ func report(w io.Writer, o options, m measurement) bool {
 	fmt.Fprintf(tw, "threads\t%d\t\t\n", m.samples[len(m.samples)-1].threads)
 	fmt.Fprintf(tw, "CPU time (user+sys)\t%.3f s\t≤ %.2f s\t%s\n", m.cpuSeconds, cpuLimit, verdict(cpuOK))
 	fmt.Fprintf(tw, "CPU, %% of one core\t%.3f %%\t≤ %.0f %%\t\n", cpuPct, 100*maxCPUFraction)
+	fmt.Fprintf(tw, "CPU per minute\t%.1f ms\t\t\n", 1000*m.cpuSeconds*60/m.wallSecs)
 	fmt.Fprintf(tw, "voluntary switches (≈ wake-ups)\t%d (%.0f/min)\t\t\n", m.voluntary, perMin(m.voluntary))
 	fmt.Fprintf(tw, "involuntary switches\t%d (%.0f/min)\t\t\n", m.involunt, perMin(m.involunt))
 	fmt.Fprintf(tw, "simulator requests in window\t%d\t\t\n", m.requests)
