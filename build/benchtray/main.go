@@ -14,7 +14,8 @@
 // directory, starts a private D-Bus session with gnome-keyring
 // (internal/testbus) and, in this process, the Azure (Entra ID + DevOps)
 // and Package Manager simulators on one CA. It adds three feeds: a static
-// token, a Posit feed signed in with PACKAGEMANAGER_IDENTITY_TOKEN_FILE and
+// token, the Posit feed of PACKAGEMANAGER_ADDRESS signed in with
+// PACKAGEMANAGER_IDENTITY_TOKEN_FILE and
 // an Azure feed signed in with AZURE_DEVOPS_EXT_PAT, none needing a person.
 // It then starts the tray (`feedkey` with no arguments), waits until its
 // control socket answers, lets it settle and samples /proc/PID once per
@@ -244,7 +245,9 @@ func prepare(tmp string, session *testbus.Session, sims *simulators) (env []stri
 		"SSL_CERT_FILE="+caFile,
 		"SSL_CERT_DIR=",
 		"DISPLAY=", "WAYLAND_DISPLAY=", "CI=", "FEEDKEY_NONINTERACTIVE=",
-		"PACKAGEMANAGER_ADDRESS=",
+		// The identity token file goes only to the server this names; it
+		// is also the Posit feed (id "packagemanager").
+		"PACKAGEMANAGER_ADDRESS="+sims.ppmSrv.URL,
 		"PACKAGEMANAGER_IDENTITY_TOKEN_FILE="+idFile,
 		"AZURE_DEVOPS_EXT_PAT="+azPAT,
 		"AZURE_CLIENT_ID=", "AZURE_TENANT_ID=", "AZURE_CLIENT_SECRET=", "AZURE_FEDERATED_TOKEN_FILE=",
@@ -261,8 +264,7 @@ func addFeeds(ctx context.Context, env []string, feedkey string, sims *simulator
 		args  []string
 	}{
 		{tokenSecret + "\n", []string{"add", tokenFeedURL, "--kind", "token", "--name", "pypi"}},
-		{"", []string{"add", sims.ppmIndexURL, "--kind", "posit", "--name", "ppm"}},
-		{"", []string{"login", "ppm"}},
+		{"", []string{"login", "packagemanager"}},
 		{"", []string{"add", sims.azFeedURL, "--name", azOrg}},
 		{"", []string{"login", azOrg}},
 	}
