@@ -24,9 +24,17 @@ import (
 type Config struct {
 	Feeds []feed.Feed `toml:"feed"`
 	Trust feed.Trust  `toml:"trust"`
+	Store Store       `toml:"store"`
 
 	// Path is the user config file this was read from.
 	Path string `toml:"-"`
+}
+
+// Store chooses where credentials are kept; FEEDKEY_STORE wins over it.
+type Store struct {
+	// Backend is "auto" (or empty), "secret-service", "keyctl" or "file";
+	// see store.Choose.
+	Backend string `toml:"backend,omitempty"`
 }
 
 // ParseError is a config file that is not valid TOML or not a valid config.
@@ -115,7 +123,7 @@ func complete(path string, uc *Config, lookupEnv func(string) (string, bool)) (*
 		if err != nil {
 			return nil, err
 		}
-		c.Feeds, c.Trust = sc.Feeds, sc.Trust
+		c.Feeds, c.Trust, c.Store = sc.Feeds, sc.Trust, sc.Store
 	}
 	// A map, not a search per feed: the helper loads this on every call,
 	// and a config may hold a thousand feeds.
@@ -134,6 +142,14 @@ func complete(path string, uc *Config, lookupEnv func(string) (string, bool)) (*
 	c.Trust.AzureFeedHosts = append(c.Trust.AzureFeedHosts, uc.Trust.AzureFeedHosts...)
 	c.Trust.AzureAuthorityHosts = append(c.Trust.AzureAuthorityHosts, uc.Trust.AzureAuthorityHosts...)
 	c.Trust.AzureTokenHosts = append(c.Trust.AzureTokenHosts, uc.Trust.AzureTokenHosts...)
+	if uc.Store.Backend != "" {
+		c.Store = uc.Store
+	}
+	switch c.Store.Backend {
+	case "", "auto", "secret-service", "keyctl", "file":
+	default:
+		return nil, &ParseError{File: path, Msg: fmt.Sprintf("[store] backend = %q: want auto, secret-service, keyctl or file", c.Store.Backend)}
+	}
 	addr, _ := lookupEnv("PACKAGEMANAGER_ADDRESS")
 	if err := c.addEnvFeed(addr); err != nil {
 		return nil, err

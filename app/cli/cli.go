@@ -82,6 +82,15 @@ func System() (*Env, error) {
 		return nil, err
 	}
 	exe, _ := os.Executable()
+	keychain := store.Choose(func() string {
+		if b := os.Getenv("FEEDKEY_STORE"); b != "" {
+			return b
+		}
+		if cfg, err := config.Load(path); err == nil {
+			return cfg.Store.Backend
+		}
+		return ""
+	})
 	return &Env{
 		In:          os.Stdin,
 		Out:         os.Stdout,
@@ -89,7 +98,7 @@ func System() (*Env, error) {
 		InTTY:       isTerminal(os.Stdin),
 		ReadSecret:  readSecretTTY,
 		ConfigPath:  path,
-		Keychain:    store.OS{},
+		Keychain:    keychain,
 		Executable:  exe,
 		Getenv:      os.Getenv,
 		LookupEnv:   os.LookupEnv,
@@ -171,7 +180,7 @@ func newRootCmd(env *Env) *cobra.Command {
 	root.AddCommand(
 		newCmdAdd(env), newCmdStatus(env), newCmdLogin(env), newCmdToken(env),
 		newCmdRefresh(env), newCmdLogout(env), newCmdRemove(env), newCmdDoctor(env),
-		newCmdInstall(env), newCmdTray(env), newCmdDemo(env),
+		newCmdInstall(env), newCmdTray(env), newCmdAgent(env), newCmdDemo(env),
 	)
 	// Commands that take a feed complete its id.
 	for _, c := range root.Commands() {

@@ -87,7 +87,11 @@ func runDoctor(ctx context.Context, env *Env, opts doctorOptions) error {
 		d.fail("config", err)
 	}
 	kerr := checkKeychain(ctx, env.Keychain)
-	d.add("keychain", kerr, "reachable and unlocked")
+	good := "reachable and unlocked"
+	if name := storeDescription(env.Keychain); name != "" {
+		good += ": " + name
+	}
+	d.add("keychain", kerr, good)
 	if cfg != nil && kerr == nil {
 		for _, err := range checkRecords(ctx, env.Keychain, cfg) {
 			d.fail("keychain", err)

@@ -15,8 +15,9 @@ import (
 
 // installOptions are the inputs of `feedkey install`.
 type installOptions struct {
-	Dir   string
-	Force bool
+	Dir     string
+	Force   bool
+	Service bool // also run `feedkey agent` as a systemd user service
 }
 
 func newCmdInstall(env *Env) *cobra.Command {
@@ -33,6 +34,7 @@ func newCmdInstall(env *Env) *cobra.Command {
 	}
 	cmd.Flags().StringVar(&opts.Dir, "dir", "", "directory on PATH to install into (default ~/.local/bin; Windows %LOCALAPPDATA%\\feedkey\\bin)")
 	cmd.Flags().BoolVar(&opts.Force, "force", false, "replace a `keyring` that is not feedkey's")
+	cmd.Flags().BoolVar(&opts.Service, "service", false, "also run `feedkey agent` as a systemd user service (Linux)")
 	return cmd
 }
 
@@ -81,6 +83,9 @@ func install(ctx context.Context, env *Env, opts installOptions) error {
 	}
 	if first, err := env.LookPath(helperCommand()); err != nil || !sameFile(first, dst) {
 		fmt.Fprintf(env.Out, "Put %s first on PATH so that pip and uv run it (now: %s):\n  %s\n", dir, describeLookPath(first, err), pathLine(env, dir))
+	}
+	if opts.Service {
+		return installService(ctx, env, filepath.Join(dir, "feedkey"+filepath.Ext(env.Executable)))
 	}
 	return nil
 }

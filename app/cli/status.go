@@ -31,6 +31,7 @@ type feedStatus struct {
 
 type statusOutput struct {
 	Config string       `json:"config"`
+	Store  string       `json:"store,omitempty"` // which store keeps the credentials
 	Feeds  []feedStatus `json:"feeds"`
 }
 
@@ -58,7 +59,7 @@ func runStatus(ctx context.Context, env *Env, opts statusOptions) error {
 	if err != nil {
 		return err
 	}
-	out := statusOutput{Config: env.ConfigPath, Feeds: feedStates(ctx, env, cfg)}
+	out := statusOutput{Config: env.ConfigPath, Store: storeName(env.Keychain), Feeds: feedStates(ctx, env, cfg)}
 	// Scripts branch on the exit status: 0 only when pip can use every
 	// feed now.
 	var ready error
@@ -87,7 +88,26 @@ func runStatus(ctx context.Context, env *Env, opts statusOptions) error {
 	if err := tw.Flush(); err != nil {
 		return err
 	}
+	if out.Store != "" {
+		fmt.Fprintf(env.Out, "\nStore: %s\n", storeDescription(env.Keychain))
+	}
 	return ready
+}
+
+// storeName is the name of the store env's keychain chose, if it says.
+func storeName(k store.Keychain) string {
+	if c, ok := k.(interface{ Name() string }); ok {
+		return c.Name()
+	}
+	return ""
+}
+
+// storeDescription says which store keeps the credentials, and how.
+func storeDescription(k store.Keychain) string {
+	if c, ok := k.(interface{ Describe() string }); ok {
+		return c.Describe()
+	}
+	return storeName(k)
 }
 
 // feedStates reads the state of each feed's credential, in config order.

@@ -5,12 +5,9 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"time"
-)
 
-// lockPoll is how often a waiter tries a held lock again. Refreshes take
-// hundreds of milliseconds; waiters need not notice the release at once.
-const lockPoll = 20 * time.Millisecond
+	"github.com/feedkey/feedkey/internal/filelock"
+)
 
 // lockDir returns where the per-credential lock files live: dir if set,
 // else feedkey's directory in the user cache dir. It is created 0700.
@@ -50,30 +47,9 @@ func lockFile(ctx context.Context, dir, id, name string, busy func()) (unlock fu
 	if err != nil {
 		return nil, err
 	}
-	f, err := os.OpenFile(filepath.Join(dir, name), os.O_RDWR|os.O_CREATE, 0o600)
+	unlock, err = filelock.Lock(ctx, filepath.Join(dir, name), busy)
 	if err != nil {
-		return nil, fmt.Errorf("open the lock of %s: %w", id, err)
+		return nil, fmt.Errorf("waiting for another process using %s: %w", id, err)
 	}
-	for {
-		ok, err := tryLock(f)
-		if err != nil {
-			f.Close()
-			return nil, fmt.Errorf("lock %s: %w", id, err)
-		}
-		if ok {
-			return func() { unlockFile(f); f.Close() }, nil
-		}
-		if busy != nil {
-			busy()
-			busy = nil
-		}
-		t := time.NewTimer(lockPoll)
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			f.Close()
-			return nil, fmt.Errorf("waiting for another process using %s: %w", id, ctx.Err())
-		case <-t.C:
-		}
-	}
+	return unlock, nil
 }

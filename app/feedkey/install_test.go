@@ -138,3 +138,25 @@ func TestInstalledHelperRunsInstalledFeedkey(t *testing.T) {
 		t.Errorf("helper without feedkey = %d %q %q; want one line saying feedkey is missing", r.Code, r.Stdout, r.Stderr)
 	}
 }
+
+// TestInstallService: `feedkey install --service` writes a systemd user
+// unit that runs the installed `feedkey agent`, and says how to start it
+// where systemd does not run for the user.
+func TestInstallService(t *testing.T) {
+	bin := testbin.Build(t)
+	home := t.TempDir()
+	env := append(session.Env(os.Environ()), "HOME="+home, "XDG_CONFIG_HOME="+filepath.Join(home, ".config"), "FEEDKEY_CONFIG="+filepath.Join(home, "config.toml"),
+		"PATH=/usr/bin:/bin", "VIRTUAL_ENV=")
+	dir := filepath.Join(home, "bin")
+	r := testbin.Run(t, env, "", bin.Feedkey, "install", "--dir", dir, "--service")
+	if r.Code != 0 {
+		t.Fatalf("install --service = %d %q", r.Code, r.Stderr)
+	}
+	unit, err := os.ReadFile(filepath.Join(home, ".config", "systemd", "user", "feedkey-agent.service"))
+	if err != nil || !strings.Contains(string(unit), "ExecStart="+filepath.Join(dir, "feedkey")+" agent\n") || !strings.Contains(string(unit), "WantedBy=default.target") {
+		t.Fatalf("unit: %v\n%s", err, unit)
+	}
+	if !strings.Contains(r.Stdout, "Started feedkey-agent.service") && !strings.Contains(r.Stdout, "systemctl --user enable --now feedkey-agent.service") {
+		t.Errorf("install --service does not say how the agent starts:\n%s", r.Stdout)
+	}
+}

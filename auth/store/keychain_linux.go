@@ -460,3 +460,29 @@ func dedupe(service, user, secret string) error {
 	}
 	return nil
 }
+
+// secretServiceAvailable reports whether a Secret Service runs on the
+// session bus or can be started by it (gnome-keyring is started on first
+// use). It connects the process's shared bus connection, which the OS store
+// then uses: the check costs one round trip, two when nothing runs yet.
+func secretServiceAvailable() bool {
+	if !sessionbus.Available() {
+		return false
+	}
+	conn, err := dbus.SessionBus()
+	if err != nil {
+		return false
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), DefaultTimeout)
+	defer cancel()
+	bus := conn.BusObject()
+	var owned bool
+	if bus.CallWithContext(ctx, "org.freedesktop.DBus.NameHasOwner", 0, secretsName).Store(&owned) == nil && owned {
+		return true
+	}
+	var names []string
+	if bus.CallWithContext(ctx, "org.freedesktop.DBus.ListActivatableNames", 0).Store(&names) != nil {
+		return false
+	}
+	return slices.Contains(names, secretsName)
+}

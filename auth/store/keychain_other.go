@@ -57,3 +57,5 @@ func dedupe(string, string, string) error { return nil }
 func getMany(ctx context.Context, service string, users []string) ([]string, error) {
 	return getEach(ctx, service, users)
 }
+
+func secretServiceAvailable() bool { return false }

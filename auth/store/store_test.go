@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"runtime"
 	"strings"
 	"sync"
@@ -36,12 +37,22 @@ func TestMain(m *testing.M) {
 	os.Exit(m.Run())
 }
 
-// keychains runs the contract on an in-memory keychain and on the OS one.
+// moreKeychains are the backends of this OS beyond the OS keychain.
+var moreKeychains = map[string]func() store.Keychain{}
+
+// keychains runs the contract on an in-memory keychain, the OS one and the
+// others this OS has.
 func keychains(t *testing.T) map[string]func() store.Keychain {
-	return map[string]func() store.Keychain{
+	all := map[string]func() store.Keychain{
 		"memory": func() store.Keychain { return &storetest.Memory{} },
 		"os":     func() store.Keychain { return store.OS{} },
 	}
+	for k, v := range moreKeychains {
+		all[k] = v
+	}
+	dir := t.TempDir()
+	all["file"] = func() store.Keychain { return store.File{Path: filepath.Join(dir, "feedkey", "credentials.json")} }
+	return all
 }
 
 func TestContract(t *testing.T) {

@@ -32,6 +32,7 @@ func TestDeps(t *testing.T) {
 		"github.com/feedkey/feedkey/internal/console":       true, // the terminal, for sign-in prompts
 		"github.com/feedkey/feedkey/internal/timeleft":      true, // "15 m left" in prompts
 		"github.com/feedkey/feedkey/internal/version":       true, // --version
+		"github.com/feedkey/feedkey/internal/filelock":      true, // the file store's lock
 		"github.com/feedkey/feedkey/helper/keyringcli":      true,
 		"github.com/feedkey/feedkey/helper/feedkey-keyring": true,
 	}

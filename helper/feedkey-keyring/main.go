@@ -46,10 +46,18 @@ func main() {
 		Stderr:      os.Stderr,
 		ConfigPath:  path,
 		ConfigIndex: keyringcli.IndexPath(path),
-		Keychain:    store.OS{},
-		Refresh:     keyringcli.FeedkeyToken,
-		SignIn:      keyringcli.FeedkeySignIn,
-		Tell:        console.Terminal(os.Stderr),
+		Keychain: store.Choose(func() string {
+			if b := os.Getenv("FEEDKEY_STORE"); b != "" {
+				return b
+			}
+			if cfg, err := config.LoadCached(path, keyringcli.IndexPath(path), nil); err == nil {
+				return cfg.Store.Backend
+			}
+			return "" // the config's error is reported where it is used
+		}),
+		Refresh: keyringcli.FeedkeyToken,
+		SignIn:  keyringcli.FeedkeySignIn,
+		Tell:    console.Terminal(os.Stderr),
 		Tray: func(ctx context.Context, service string, wait time.Duration, onPrompt func(control.Prompt)) (string, string, error) {
 			// A tray that does not answer a ping at once (stopped, hung)
 			// counts as none: nobody should wait minutes on it.

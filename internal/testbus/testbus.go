@@ -196,6 +196,10 @@ func (s *Session) Items(service string) ([]map[string]string, error) {
 
 var envKeys = []string{
 	"DBUS_SESSION_BUS_ADDRESS",
+	// The session is a Secret Service world: feedkey uses it, never the
+	// kernel keyring that every process of the user shares. Tests of the
+	// automatic choice set FEEDKEY_STORE= after Env.
+	"FEEDKEY_STORE",
 	"HOME",
 	"XDG_DATA_HOME",
 	"XDG_CONFIG_HOME",
@@ -206,6 +210,7 @@ var envKeys = []string{
 func (s *Session) vars() map[string]string {
 	return map[string]string{
 		"DBUS_SESSION_BUS_ADDRESS": s.Address,
+		"FEEDKEY_STORE":            "secret-service",
 		"HOME":                     s.Home,
 		"XDG_DATA_HOME":            filepath.Join(s.Home, ".local", "share"),
 		"XDG_CONFIG_HOME":          filepath.Join(s.Home, ".config"),

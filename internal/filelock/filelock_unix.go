@@ -1,6 +1,6 @@
 //go:build unix
 
-package creds
+package filelock
 
 import (
 	"errors"

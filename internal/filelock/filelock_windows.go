@@ -1,6 +1,6 @@
 //go:build windows
 
-package creds
+package filelock
 
 import (
 	"errors"

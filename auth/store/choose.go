@@ -1,0 +1,207 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"runtime"
+	"sync"
+)
+
+// Backends a user can ask for (FEEDKEY_STORE, or [store] backend in the
+// config).
+const (
+	BackendAuto          = "auto"
+	BackendSecretService = "secret-service"
+	BackendKeyctl        = "keyctl"
+	BackendFile          = "file"
+)
+
+// Chosen is the keychain picked for this machine, on first use: the
+// backend asked for, or with "auto" (or nothing) the OS store where it
+// works (Secret Service on Linux when one is on the session bus, Keychain
+// on macOS, Credential Manager on Windows), else the Linux kernel keyring.
+// The file store is used only when asked for. Every backend keeps the same
+// record format, so the helper's contract is the same on all.
+type Chosen struct {
+	// Backend returns the backend asked for; nil or "" means auto.
+	Backend func() string
+
+	once sync.Once
+	k    Keychain
+	name string
+	err  error
+}
+
+// Choose returns a Chosen over backend.
+func Choose(backend func() string) *Chosen { return &Chosen{Backend: backend} }
+
+func (c *Chosen) pick() (Keychain, error) {
+	c.once.Do(func() {
+		asked := BackendAuto
+		if c.Backend != nil {
+			if b := c.Backend(); b != "" {
+				asked = b
+			}
+		}
+		c.k, c.name, c.err = open(asked)
+	})
+	return c.k, c.err
+}
+
+// Name says which store is used ("secret-service", "keyctl", "file",
+// "keychain", "credential-manager"), or why none can be.
+func (c *Chosen) Name() string {
+	if _, err := c.pick(); err != nil {
+		return "none (" + err.Error() + ")"
+	}
+	return c.name
+}
+
+// Describe says, for status and doctor, what the chosen store keeps and for
+// how long.
+func (c *Chosen) Describe() string {
+	if _, err := c.pick(); err != nil {
+		return c.Name()
+	}
+	switch c.name {
+	case BackendKeyctl:
+		return "keyctl (the kernel's user keyring: nothing on disk; gone at reboot, then sign in again)"
+	case BackendFile:
+		f, _ := c.k.(File)
+		return "file (" + f.Path + ", 0600: secrets on disk in the clear; chosen by FEEDKEY_STORE or [store] backend)"
+	}
+	return c.name
+}
+
+func open(backend string) (Keychain, string, error) {
+	osName := map[string]string{"darwin": "keychain", "windows": "credential-manager"}[runtime.GOOS]
+	switch backend {
+	case BackendAuto:
+		if osName != "" {
+			return OS{}, osName, nil
+		}
+		if secretServiceAvailable() {
+			return OS{}, BackendSecretService, nil
+		}
+		if keyctlAvailable() {
+			return keyctlStore(), BackendKeyctl, nil
+		}
+		return nil, "", fmt.Errorf("%w: no Secret Service on a session bus, and the kernel keyring is blocked here; to keep credentials in a file (0600, in the clear) set FEEDKEY_STORE=file", ErrUnavailable)
+	case BackendSecretService:
+		if osName != "" {
+			return nil, "", fmt.Errorf("%w: there is no Secret Service on %s", ErrUnavailable, runtime.GOOS)
+		}
+		return OS{}, BackendSecretService, nil
+	case "keychain", "credential-manager", "os":
+		return OS{}, osName, nil
+	case BackendKeyctl:
+		if !keyctlAvailable() {
+			return nil, "", fmt.Errorf("%w: the kernel keyring cannot be used here (not Linux, or blocked by seccomp); to keep credentials in a file set FEEDKEY_STORE=file", ErrUnavailable)
+		}
+		return keyctlStore(), BackendKeyctl, nil
+	case BackendFile:
+		p, err := DefaultFilePath()
+		if err != nil {
+			return nil, "", err
+		}
+		return File{Path: p}, BackendFile, nil
+	}
+	return nil, "", fmt.Errorf("%w: unknown store %q (want auto, secret-service, keyctl or file)", ErrUnavailable, backend)
+}
+
+// Get implements [Keychain].
+func (c *Chosen) Get(ctx context.Context, service, user string) (string, error) {
+	k, err := c.pick()
+	if err != nil {
+		return "", err
+	}
+	return k.Get(ctx, service, user)
+}
+
+// Set implements [Keychain].
+func (c *Chosen) Set(ctx context.Context, service, user, secret string) error {
+	k, err := c.pick()
+	if err != nil {
+		return err
+	}
+	return k.Set(ctx, service, user, secret)
+}
+
+// Delete implements [Keychain].
+func (c *Chosen) Delete(ctx context.Context, service, user string) error {
+	k, err := c.pick()
+	if err != nil {
+		return err
+	}
+	return k.Delete(ctx, service, user)
+}
+
+// DeleteAll implements [Keychain].
+func (c *Chosen) DeleteAll(ctx context.Context, service string) error {
+	k, err := c.pick()
+	if err != nil {
+		return err
+	}
+	return k.DeleteAll(ctx, service)
+}
+
+// GetMany implements [MultiGetter], one by one where the store has no batch.
+func (c *Chosen) GetMany(ctx context.Context, service string, users []string) ([]string, error) {
+	k, err := c.pick()
+	if err != nil {
+		return nil, err
+	}
+	if mg, ok := k.(MultiGetter); ok {
+		return mg.GetMany(ctx, service, users)
+	}
+	out := make([]string, len(users))
+	for i, u := range users {
+		if out[i], err = k.Get(ctx, service, u); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// Accounts implements [Lister] where the chosen store can list.
+func (c *Chosen) Accounts(ctx context.Context, service string) ([]string, error) {
+	k, err := c.pick()
+	if err != nil {
+		return nil, err
+	}
+	if l, ok := k.(Lister); ok {
+		return l.Accounts(ctx, service)
+	}
+	return nil, fmt.Errorf("list %s: %w", service, errors.ErrUnsupported)
+}
+
+// Find returns an entry of service whatever its user, where the chosen
+// store can search; elsewhere ErrNotFound.
+func (c *Chosen) Find(ctx context.Context, service string) (string, string, error) {
+	k, err := c.pick()
+	if err != nil {
+		return "", "", err
+	}
+	if f, ok := k.(interface {
+		Find(context.Context, string) (string, string, error)
+	}); ok {
+		return f.Find(ctx, service)
+	}
+	return "", "", fmt.Errorf("%s: %w", service, ErrNotFound)
+}
+
+// Foreign counts items another program wrote under service, where the
+// chosen store can tell; elsewhere none.
+func (c *Chosen) Foreign(ctx context.Context, service string) (int, error) {
+	k, err := c.pick()
+	if err != nil {
+		return 0, err
+	}
+	if f, ok := k.(interface {
+		Foreign(context.Context, string) (int, error)
+	}); ok {
+		return f.Foreign(ctx, service)
+	}
+	return 0, nil
+}
