@@ -135,9 +135,12 @@ func Main(ctx context.Context, argv []string, env *Env) int {
 		changed(ctx)
 	}
 	var ue *usageError
+	var child errChildExit
 	switch {
 	case err == nil:
 		return 0
+	case errors.As(err, &child):
+		return int(child) // the command's own status; it said why
 	case errors.As(err, &ue):
 		fmt.Fprintf(env.Err, "feedkey: %s\nRun 'feedkey help' for usage.\n", ue.msg)
 		return 2
@@ -180,7 +183,7 @@ func newRootCmd(env *Env) *cobra.Command {
 	root.AddCommand(
 		newCmdAdd(env), newCmdStatus(env), newCmdLogin(env), newCmdToken(env),
 		newCmdRefresh(env), newCmdLogout(env), newCmdRemove(env), newCmdDoctor(env),
-		newCmdInstall(env), newCmdTray(env), newCmdAgent(env), newCmdDemo(env),
+		newCmdInstall(env), newCmdTray(env), newCmdAgent(env), newCmdExec(env), newCmdDemo(env),
 	)
 	// Commands that take a feed complete its id.
 	for _, c := range root.Commands() {

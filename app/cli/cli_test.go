@@ -245,3 +245,29 @@ func TestURLSecretsNeverEchoed(t *testing.T) {
 		}
 	}
 }
+
+// TestExec: the child gets the credentials in the variables the tools read,
+// and nothing on its command line; its exit status is feedkey's.
+func TestExec(t *testing.T) {
+	t.Parallel()
+	e := newTestEnv(t)
+	if code := e.run("tok-team-123\n", "add", "https://pypi.example/team/simple/", "--kind", "token", "--name", "my-team"); code != 0 {
+		t.Fatalf("add: %s", e.err)
+	}
+	script := `echo "$UV_INDEX_MY_TEAM_USERNAME ${#UV_INDEX_MY_TEAM_PASSWORD} ${#POETRY_HTTP_BASIC_MY_TEAM_PASSWORD} ${#TWINE_PASSWORD} $PIP_INDEX_URL" "$@"`
+	if code := e.run("", "exec", "--feed", "my-team", "--", "sh", "-c", script, "sh", "arg1"); code != 0 {
+		t.Fatalf("exec = %d: %s", code, e.err)
+	}
+	if got := strings.TrimSpace(e.out.String()); got != "__token__ 12 12 12  arg1" {
+		t.Errorf("the child saw %q", got)
+	}
+	if code := e.run("", "exec", "--pip-index-url", "my-team", "--", "sh", "-c", `echo "$PIP_INDEX_URL"`); code != 0 || strings.TrimSpace(e.out.String()) != "https://__token__:tok-team-123@pypi.example/team/simple/" {
+		t.Errorf("--pip-index-url = %d %q", code, e.out)
+	}
+	if code := e.run("", "exec", "--", "sh", "-c", "exit 7"); code != 7 {
+		t.Errorf("the child's exit 7 became %d", code)
+	}
+	if code := e.run("", "exec", "--feed", "nope", "--", "true"); code != 2 || !strings.Contains(e.err.String(), `no feed "nope"`) {
+		t.Errorf("unknown feed = %d %q", code, e.err)
+	}
+}
