@@ -38,6 +38,9 @@ export HOME=$home XDG_CONFIG_HOME=$home/.config XDG_DATA_HOME=$home/.local/share
 echo "== tests"
 dbus-run-session -- go test -count=1 ./...
 
+echo "== the kernel keyring quota (alone: it fills the quota every test process shares)"
+FEEDKEY_KEYCTL_QUOTA=1 go test -count=1 -run '^TestKeyctlQuota$' ./auth/store
+
 echo "== race detector (in-process packages)"
 dbus-run-session -- go test -count=1 -race ./auth/... ./app/cli ./config ./control ./app/creds ./app/daemon ./app/page ./app/schedule ./helper/keyringcli ./simulator
 

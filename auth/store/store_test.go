@@ -61,7 +61,7 @@ func TestContract(t *testing.T) {
 	for name, mk := range keychains(t) {
 		t.Run(name, func(t *testing.T) {
 			st := store.New(mk())
-			id := "contract-" + name
+			id := fmt.Sprintf("contract-%s-%d", name, os.Getpid()) // the kernel keyring is shared by every process
 			t.Cleanup(func() { st.Delete(ctx, id) })
 
 			if _, err := st.Load(ctx, id); !errors.Is(err, store.ErrNotFound) {
