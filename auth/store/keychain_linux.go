@@ -247,7 +247,6 @@ func lookup(ctx context.Context, attrs map[string]string, wantUser bool) (user, 
 		return "", "", err
 	}
 	service := conn.Object(secretsName, "/org/freedesktop/secrets")
-	openSessionAhead(ctx, conn)
 	var unlocked, locked []dbus.ObjectPath
 	if err := service.CallWithContext(ctx, "org.freedesktop.Secret.Service.SearchItems", 0, attrs).Store(&unlocked, &locked); err != nil {
 		return "", "", fmt.Errorf("%w: %w", ErrUnavailable, explain(err))
@@ -311,21 +310,7 @@ func lookup(ctx context.Context, attrs map[string]string, wantUser bool) (user, 
 // when the process disconnects.
 var session struct {
 	sync.Mutex
-	path    dbus.ObjectPath
-	pending *dbus.Call // an OpenSession sent ahead, not yet read
-}
-
-// openSessionAhead sends OpenSession without waiting for the answer, so that
-// it travels with the search that precedes every read: one round trip fewer
-// for the helper, which reads once and exits.
-func openSessionAhead(ctx context.Context, conn *dbus.Conn) {
-	session.Lock()
-	defer session.Unlock()
-	if session.path != "" || session.pending != nil {
-		return
-	}
-	session.pending = conn.Object(secretsName, "/org/freedesktop/secrets").GoWithContext(ctx,
-		"org.freedesktop.Secret.Service.OpenSession", 0, make(chan *dbus.Call, 1), "plain", dbus.MakeVariant(""))
+	path dbus.ObjectPath
 }
 
 func plainSession(ctx context.Context, conn *dbus.Conn) (dbus.ObjectPath, error) {
@@ -336,19 +321,6 @@ func plainSession(ctx context.Context, conn *dbus.Conn) (dbus.ObjectPath, error)
 	}
 	var out dbus.Variant
 	var path dbus.ObjectPath
-	if c := session.pending; c != nil {
-		session.pending = nil
-		select {
-		case <-c.Done:
-		case <-ctx.Done():
-			return "", ctx.Err()
-		}
-		if err := c.Store(&out, &path); err == nil {
-			session.path = path
-			return path, nil
-		}
-		// Sent ahead and failed (a context that ended, say): ask again.
-	}
 	if err := conn.Object(secretsName, "/org/freedesktop/secrets").CallWithContext(ctx,
 		"org.freedesktop.Secret.Service.OpenSession", 0, "plain", dbus.MakeVariant("")).Store(&out, &path); err != nil {
 		return "", err
@@ -359,7 +331,7 @@ func plainSession(ctx context.Context, conn *dbus.Conn) (dbus.ObjectPath, error)
 
 func resetSession() {
 	session.Lock()
-	session.path, session.pending = "", nil
+	session.path = ""
 	session.Unlock()
 }
 
