@@ -18,6 +18,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/feedkey/feedkey/auth/store"
+	"github.com/feedkey/feedkey/internal/testbin"
+	"github.com/feedkey/feedkey/internal/testbus"
 	"github.com/feedkey/feedkey/simulator"
 	"github.com/feedkey/feedkey/simulator/simtest"
 )
@@ -230,5 +233,37 @@ func TestSignInHeadlessTray(t *testing.T) {
 	}
 	if n := ppm.DeviceSignIns(); n != 1 {
 		t.Errorf("%d device sign-ins for two helpers asking at once, want 1", n)
+	}
+}
+
+// TestSignInWithKernelKeyring: an SSH box with a bus but no Secret Service
+// and no browser. The helper signs the person in on the terminal, keeps the
+// credential in the kernel keyring, and a new process then uses it silently.
+func TestSignInWithKernelKeyring(t *testing.T) {
+	if !store.KeyctlAvailable() {
+		t.Skip("the kernel keyring is blocked here (seccomp)")
+	}
+	ppm := &simulator.PPM{Interval: 1}
+	w := newPersonWorld(t, ppm, true)
+	bare := testbus.Start(t, testbus.Options{NoSecretService: true})
+	w.env = append(bare.Env(w.env), "FEEDKEY_STORE=") // automatic: no Secret Service here
+	if r := w.feedkey("add", w.url, "--kind", "posit", "--name", "team"); r.Code != 0 {
+		t.Fatalf("add: %s", r.Stderr)
+	}
+	t.Cleanup(func() { w.feedkey("remove", "team") })
+	a := &approver{t: t, ppm: ppm, seen: map[string]bool{}}
+	cmd := exec.Command(w.bin.Keyring, "get", w.url, "__token__")
+	cmd.Env = w.env
+	stdout, stderr, err := a.startPipLike(cmd)()
+	if err != nil || strings.TrimSpace(stdout) == "" || codeLine.FindString(stderr) == "" {
+		t.Fatalf("sign-in through the helper: %v, stdout %q, stderr:\n%s", err, stdout, stderr)
+	}
+	before := ppm.DeviceSignIns()
+	r := testbin.Run(t, w.env, "", w.bin.Keyring, "get", w.url, "__token__")
+	if r.Code != 0 || r.Stdout != stdout || ppm.DeviceSignIns() != before {
+		t.Errorf("a new process: %d %q %q; want the same token, silently", r.Code, r.Stdout, r.Stderr)
+	}
+	if r := w.feedkey("status"); !strings.Contains(r.Stdout, "Store: keyctl") {
+		t.Errorf("status does not name the kernel keyring:\n%s", r.Stdout)
 	}
 }
