@@ -81,10 +81,9 @@ func systemPath(lookupEnv func(string) (string, bool)) string {
 	return "/etc/feedkey/config.toml"
 }
 
-// Sources returns the files [LoadEnv] reads for the user file at path: the
-// system file, if one is configured, and path. A caller that keeps a loaded
-// config compares their sizes and times to know when to load it again.
-func Sources(path string, lookupEnv func(string) (string, bool)) []string {
+// sources returns the files [LoadEnv] reads for the user file at path: the
+// system file, if one is configured, and path ([Stamp] stamps them).
+func sources(path string, lookupEnv func(string) (string, bool)) []string {
 	if lookupEnv == nil {
 		lookupEnv = os.LookupEnv
 	}

@@ -4,63 +4,58 @@ import (
 	"bytes"
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
-	"slices"
+	"strings"
 
 	"github.com/feedkey/feedkey/auth/feed"
 )
 
 // indexMagic starts the file and changes whenever Config or what it depends
 // on changes shape.
-const indexMagic = "feedkey config index 2\n"
+const indexMagic = "feedkey config index 3\n"
 
-// indexFile is the file LoadCached keeps: a config as LoadEnv validated it, and
-// what it was loaded from.
+// indexFile is the file LoadCached keeps: a config as LoadEnv validated it,
+// and the Stamp of what it was loaded from.
 type indexFile struct {
-	Sources []string
-	Stamps  []stamp
-	Env     string // PACKAGEMANAGER_ADDRESS, which adds a feed
-	Config  *Config
+	Stamp  string
+	Config *Config
 }
 
-// stamp identifies one version of a file; Missing for no file.
-type stamp struct {
-	Size    int64
-	ModNano int64
-	Missing bool
-}
-
-func stampsOf(paths []string) []stamp {
-	out := make([]stamp, len(paths))
-	for i, p := range paths {
-		fi, err := os.Stat(p)
-		if err != nil {
-			out[i] = stamp{Missing: true}
-			continue
-		}
-		out[i] = stamp{Size: fi.Size(), ModNano: fi.ModTime().UnixNano()}
+// Stamp identifies the version of the config at path that LoadEnv would
+// read: the size and modification time of each of its files (or their
+// absence) and the environment it depends on. Equal stamps, same config;
+// callers that keep a loaded config compare them to know when to reload.
+func Stamp(path string, lookupEnv func(string) (string, bool)) string {
+	if lookupEnv == nil {
+		lookupEnv = os.LookupEnv
 	}
-	return out
+	var b strings.Builder
+	for _, p := range sources(path, lookupEnv) {
+		b.WriteString(p)
+		if fi, err := os.Stat(p); err == nil {
+			fmt.Fprintf(&b, "\x00%d\x00%d\n", fi.Size(), fi.ModTime().UnixNano())
+		} else {
+			b.WriteString("\x00absent\n")
+		}
+	}
+	env, _ := lookupEnv("PACKAGEMANAGER_ADDRESS") // adds a feed
+	b.WriteString(env)
+	return b.String()
 }
 
 // LoadCached is [LoadEnv] through an index file at indexPath: the helper
 // runs on every pip call, and parsing and checking a config of a thousand
 // feeds costs it 15 ms, decoding the index a fraction of a millisecond. The
-// index is used only while every file the config was read from has the size
-// and modification time it had, and the environment is the same; otherwise
-// the config is loaded and checked again, and the index rewritten (0600).
-// An index that cannot be read or written only costs the speed.
+// index is used only while the config's [Stamp] is the one it was made
+// with; otherwise the config is loaded and checked again, and the index
+// rewritten (0600). An index that cannot be read or written only costs the
+// speed.
 func LoadCached(path, indexPath string, lookupEnv func(string) (string, bool)) (*Config, error) {
-	if lookupEnv == nil {
-		lookupEnv = os.LookupEnv
-	}
-	sources := Sources(path, lookupEnv)
-	stamps := stampsOf(sources)
-	env, _ := lookupEnv("PACKAGEMANAGER_ADDRESS")
+	stamp := Stamp(path, lookupEnv)
 	if data, err := os.ReadFile(indexPath); err == nil {
-		if ix, err := decodeIndex(data); err == nil &&
-			slices.Equal(ix.Sources, sources) && slices.Equal(ix.Stamps, stamps) && ix.Env == env && ix.Config != nil {
+		if ix, err := decodeIndex(data); err == nil && ix.Stamp == stamp && ix.Config != nil {
 			ix.Config.Path = path
 			return ix.Config, nil
 		}
@@ -71,8 +66,8 @@ func LoadCached(path, indexPath string, lookupEnv func(string) (string, bool)) (
 	}
 	// A file that changed while it was read would be indexed under its
 	// new stamp with the old content: index only what held still.
-	if slices.Equal(stampsOf(sources), stamps) {
-		writeIndex(indexPath, indexFile{Sources: sources, Stamps: stamps, Env: env, Config: cfg})
+	if Stamp(path, lookupEnv) == stamp {
+		writeIndex(indexPath, indexFile{Stamp: stamp, Config: cfg})
 	}
 	return cfg, nil
 }
@@ -108,18 +103,7 @@ func encodeIndex(ix indexFile) *bytes.Buffer {
 			str(s)
 		}
 	}
-	strs(ix.Sources)
-	num(int64(len(ix.Stamps)))
-	for _, st := range ix.Stamps {
-		num(st.Size)
-		num(st.ModNano)
-		if st.Missing {
-			num(1)
-		} else {
-			num(0)
-		}
-	}
-	str(ix.Env)
+	str(ix.Stamp)
 	c := ix.Config
 	str(c.Store.Backend)
 	strs(c.Trust.AzureFeedHosts)
@@ -181,12 +165,7 @@ func decodeIndex(data []byte) (ix indexFile, err error) {
 		}
 		return v
 	}
-	ix.Sources = strs()
-	ix.Stamps = make([]stamp, count())
-	for i := range ix.Stamps {
-		ix.Stamps[i] = stamp{Size: num(), ModNano: num(), Missing: num() == 1}
-	}
-	ix.Env = str()
+	ix.Stamp = str()
 	c := &Config{}
 	c.Store.Backend = str()
 	c.Trust.AzureFeedHosts = strs()

@@ -195,7 +195,7 @@ func newApp(opts Options) *App {
 		mem: memory{
 			creds:   map[string]cachedCred{},
 			loadCfg: func() (*config.Config, error) { return config.LoadEnv(opts.ConfigPath, opts.LookupEnv) },
-			sources: func() []string { return config.Sources(opts.ConfigPath, opts.LookupEnv) },
+			stamp:   func() string { return config.Stamp(opts.ConfigPath, opts.LookupEnv) },
 		},
 	}
 }

@@ -4,8 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
-	"slices"
 	"sync"
 	"time"
 
@@ -27,16 +25,10 @@ import (
 type memory struct {
 	mu      sync.Mutex
 	cfg     *config.Config
-	cfgKey  []fileStamp
+	cfgKey  string // config.Stamp of cfg
 	creds   map[string]cachedCred
 	loadCfg func() (*config.Config, error)
-	sources func() []string
-}
-
-// fileStamp identifies one version of a file; the zero value is "absent".
-type fileStamp struct {
-	size int64
-	mod  time.Time
+	stamp   func() string // config.Stamp now
 }
 
 // cachedCred is a credential as the store last gave it, or ErrNotFound.
@@ -45,22 +37,12 @@ type cachedCred struct {
 	err error
 }
 
-func stamps(paths []string) []fileStamp {
-	out := make([]fileStamp, len(paths))
-	for i, p := range paths {
-		if fi, err := os.Stat(p); err == nil {
-			out[i] = fileStamp{fi.Size(), fi.ModTime()}
-		}
-	}
-	return out
-}
-
 // config returns the config, loading it again only when a file changed.
 func (m *memory) config() (*config.Config, error) {
-	key := stamps(m.sources())
+	key := m.stamp()
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if m.cfg != nil && slices.Equal(key, m.cfgKey) {
+	if m.cfg != nil && key == m.cfgKey {
 		return m.cfg, nil
 	}
 	cfg, err := m.loadCfg()
