@@ -82,23 +82,13 @@ func System() (*Env, error) {
 		return nil, err
 	}
 	exe, _ := os.Executable()
-	keychain := store.Choose(func() string {
-		if b := os.Getenv("FEEDKEY_STORE"); b != "" {
-			return b
-		}
-		if cfg, err := config.Load(path); err == nil {
-			return cfg.Store.Backend
-		}
-		return ""
-	})
-	return &Env{
+	env := &Env{
 		In:          os.Stdin,
 		Out:         os.Stdout,
 		Err:         os.Stderr,
 		InTTY:       isTerminal(os.Stdin),
 		ReadSecret:  readSecretTTY,
 		ConfigPath:  path,
-		Keychain:    keychain,
 		Executable:  exe,
 		Getenv:      os.Getenv,
 		LookupEnv:   os.LookupEnv,
@@ -106,7 +96,17 @@ func System() (*Env, error) {
 		Now:         time.Now,
 		OpenURL:     openBrowser,
 		NewProvider: providers,
-	}, nil
+	}
+	env.Keychain = store.Choose(func() string {
+		if b := os.Getenv("FEEDKEY_STORE"); b != "" {
+			return b
+		}
+		if cfg, err := env.config(); err == nil {
+			return cfg.Store.Backend
+		}
+		return "" // the config's error is reported where it is used
+	})
+	return env, nil
 }
 
 // mutates lists the commands after which a running tray should reload.

@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -40,17 +41,22 @@ func main() {
 		fmt.Fprintf(os.Stderr, "feedkey-keyring: %v\n", err)
 		os.Exit(1)
 	}
+	// Loaded at most once a run, by the store's choice or the lookup,
+	// whichever needs it first (a tray's answer needs neither).
+	loadConfig := sync.OnceValues(func() (*config.Config, error) {
+		return config.LoadCached(path, keyringcli.IndexPath(path), nil)
+	})
 	os.Exit(keyringcli.Run(context.Background(), os.Args[1:], keyringcli.Env{
-		Stdin:       os.Stdin,
-		Stdout:      os.Stdout,
-		Stderr:      os.Stderr,
-		ConfigPath:  path,
-		ConfigIndex: keyringcli.IndexPath(path),
+		Stdin:      os.Stdin,
+		Stdout:     os.Stdout,
+		Stderr:     os.Stderr,
+		ConfigPath: path,
+		LoadConfig: loadConfig,
 		Keychain: store.Choose(func() string {
 			if b := os.Getenv("FEEDKEY_STORE"); b != "" {
 				return b
 			}
-			if cfg, err := config.LoadCached(path, keyringcli.IndexPath(path), nil); err == nil {
+			if cfg, err := loadConfig(); err == nil {
 				return cfg.Store.Backend
 			}
 			return "" // the config's error is reported where it is used

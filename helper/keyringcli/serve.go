@@ -28,9 +28,10 @@ type Env struct {
 	Stdout, Stderr io.Writer
 	// ConfigPath is the user config file; see [config.Path].
 	ConfigPath string
-	// ConfigIndex is where the validated config is kept between runs (see
-	// [config.LoadCached]); empty means parse the config every time.
-	ConfigIndex string
+	// LoadConfig loads the config (the helper's main: once per run, through
+	// the index of [config.LoadCached]); nil means config.LoadEnv of
+	// ConfigPath, every time.
+	LoadConfig func() (*config.Config, error)
 	// LookupEnv reads the variables the config depends on; nil means the
 	// process environment.
 	LookupEnv func(string) (string, bool)
@@ -170,13 +171,13 @@ func (h *handler) run(ctx context.Context) error {
 // lookup finds the feed covering the service, if any. A broken config file
 // fails the call: guessing could hand a token to the wrong place.
 func (h *handler) lookup() (*config.Config, feed.Feed, bool, error) {
-	load := config.LoadEnv
-	if h.env.ConfigIndex != "" {
-		load = func(path string, env func(string) (string, bool)) (*config.Config, error) {
-			return config.LoadCached(path, h.env.ConfigIndex, env)
-		}
+	var cfg *config.Config
+	var err error
+	if h.env.LoadConfig != nil {
+		cfg, err = h.env.LoadConfig()
+	} else {
+		cfg, err = config.LoadEnv(h.env.ConfigPath, h.env.LookupEnv)
 	}
-	cfg, err := load(h.env.ConfigPath, h.env.LookupEnv)
 	if err != nil {
 		return nil, feed.Feed{}, false, err
 	}
