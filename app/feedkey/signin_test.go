@@ -209,10 +209,7 @@ func TestSignInHeadlessTray(t *testing.T) {
 		t.Fatalf("tray's first line = %q, %v; want it to say it runs without a menu", first, err)
 	}
 	go io.Copy(io.Discard, trayErr)
-	waitFor(t, func() bool {
-		_, err := os.Stat(filepath.Join(sock, "run", "control.sock"))
-		return err == nil
-	})
+	testbin.WaitTray(t, filepath.Join(sock, "run", "control.sock"))
 
 	a := &approver{t: t, ppm: ppm, seen: map[string]bool{}}
 	var waits []func() (string, string, error)

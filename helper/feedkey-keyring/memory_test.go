@@ -9,8 +9,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
+	"github.com/feedkey/feedkey/internal/testbin"
 	"github.com/feedkey/feedkey/internal/testbus"
 )
 
@@ -42,15 +42,7 @@ func TestTrayAnswersFromMemory(t *testing.T) {
 	if _, err := bufio.NewReader(out).ReadString('\n'); err != nil {
 		t.Fatal(err)
 	}
-	for deadline := time.Now().Add(10 * time.Second); ; {
-		if _, err := os.Stat(filepath.Join(sock, "run", "control.sock")); err == nil {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("the tray's socket never appeared")
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	testbin.WaitTray(t, filepath.Join(sock, "run", "control.sock"))
 
 	if r := w.helper("", "get", feedURL, "__token__"); r.Code != 0 || r.Stdout != token+"\n" {
 		t.Fatalf("get with the tray = %d %q %q", r.Code, r.Stdout, r.Stderr)

@@ -13,6 +13,9 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
+
+	"github.com/feedkey/feedkey/control"
 )
 
 // Bin holds the paths of the built programs.
@@ -129,4 +132,23 @@ func BuildTo(ctx context.Context, dir string) (Bin, error) {
 		return Bin{}, err
 	}
 	return b, nil
+}
+
+// WaitTray waits until a tray (or agent) started by the test answers on its
+// control socket, up to 20 s.
+func WaitTray(t testing.TB, socket string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	c := &control.Client{Path: socket}
+	for {
+		if _, err := c.Ping(ctx); err == nil {
+			return
+		}
+		select {
+		case <-ctx.Done():
+			t.Fatalf("no tray answered on %s", socket)
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
 }
