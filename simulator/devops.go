@@ -584,6 +584,8 @@ func (d *DevOps) serveFeed(w http.ResponseWriter, r *http.Request, o *devopsOrg,
 		prefix := "/" + strings.Join(segs[:i+4], "/")
 		r2.URL.Path = "/simple" + strings.TrimPrefix(r.URL.Path, prefix)
 		f.index.ServeHTTP(&locationRewriter{ResponseWriter: w, from: "/simple/", to: prefix + "/"}, r2)
+	case "upload":
+		f.index.serveUpload(w, r)
 	case "download":
 		r2.URL.Path = "/" + o.name + "/" + devopsFeedRoot + "/" + f.id + "/pypi/download/" + strings.Join(segs[i+4:], "/")
 		f.index.ServeHTTP(w, r2)

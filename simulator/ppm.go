@@ -23,6 +23,9 @@ const (
 	PPMIndexPath = "/pypi-auth/latest/simple/"
 	// PPMFilesPath is where the repository serves its wheels.
 	PPMFilesPath = "/pypi-auth/latest/files/"
+	// PPMUploadPath is where twine uploads to the repository's local source
+	// (Package Manager's /upload/pypi/<source>).
+	PPMUploadPath = "/upload/pypi/local-python"
 	// PPMLoginPath is the identity provider's device sign-in page, the
 	// verification_uri of every device code.
 	PPMLoginPath = "/__login__/device"
@@ -324,6 +327,16 @@ func (p *PPM) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	ix, rec := p.setup()
 	if strings.HasPrefix(r.URL.Path, ppmRepoRoot) {
 		ix.ServeHTTP(w, r) // the index records the request
+		return
+	}
+	if strings.TrimSuffix(r.URL.Path, "/") == PPMUploadPath {
+		if !p.authorized(r) {
+			rec.Record(r)
+			w.Header().Set("WWW-Authenticate", ppmRealm)
+			http.Error(w, "401 Unauthorized", http.StatusUnauthorized)
+			return
+		}
+		ix.serveUpload(w, r) // records the request
 		return
 	}
 	form, formErr := readForm(w, r)

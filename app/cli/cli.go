@@ -183,7 +183,7 @@ func newRootCmd(env *Env) *cobra.Command {
 	root.AddCommand(
 		newCmdAdd(env), newCmdStatus(env), newCmdLogin(env), newCmdToken(env),
 		newCmdRefresh(env), newCmdLogout(env), newCmdRemove(env), newCmdDoctor(env),
-		newCmdInstall(env), newCmdTray(env), newCmdAgent(env), newCmdExec(env), newCmdDemo(env),
+		newCmdInstall(env), newCmdTray(env), newCmdAgent(env), newCmdExec(env), newCmdSetup(env), newCmdDemo(env),
 	)
 	// Commands that take a feed complete its id.
 	for _, c := range root.Commands() {
