@@ -7,9 +7,11 @@ cd "$(dirname "$0")/.."
 
 # The real parts the tests use: the session bus, gnome-keyring's Secret
 # Service, secret-tool, Python keyring (interop), venv (real pip), curl (the
-# tests' browser).
+# tests' browser), and the tools keyrings.feedkey serves: twine, Poetry, pipx
+# (python3-build and setuptools build its wheel).
 source build/lib.sh
-ensure_packages gnome-keyring dbus libsecret-tools python3-keyring python3-venv curl chromium
+ensure_packages gnome-keyring dbus libsecret-tools python3-keyring python3-venv curl chromium \
+  python3-build python3-setuptools twine python3-poetry pipx
 command -v python3 >/dev/null || { echo "python3 (with venv and pip >= 23.1) is needed on PATH" >&2; exit 1; }
 
 echo "== gofmt, go vet"

@@ -23,6 +23,9 @@ type Wheel struct {
 	Name    string            // project name, e.g. "demo-pkg"
 	Version string            // version, e.g. "1.0"
 	Files   map[string]string // slash-separated path in the wheel → content, e.g. "demo_pkg/__init__.py"
+	// EntryPoints, if set, is the wheel's entry_points.txt, e.g.
+	// "[console_scripts]\ndemo = demo_pkg:main\n" (an app pipx installs).
+	EntryPoints string
 }
 
 // NormalizeName returns the PEP 503 normalized form of a project name:
@@ -96,6 +99,9 @@ func (w Wheel) Bytes() ([]byte, error) {
 		member{info + "/METADATA", "Metadata-Version: 2.1\nName: " + w.Name + "\nVersion: " + w.Version + "\n"},
 		member{info + "/WHEEL", "Wheel-Version: 1.0\nGenerator: feedkey-simulator\nRoot-Is-Purelib: true\nTag: py3-none-any\n"},
 	)
+	if w.EntryPoints != "" {
+		members = append(members, member{info + "/entry_points.txt", w.EntryPoints})
+	}
 
 	var buf, record bytes.Buffer
 	zw := zip.NewWriter(&buf)

@@ -193,7 +193,7 @@ func findWheel(exe string) string {
 	if exe != "" {
 		dir := filepath.Dir(exe)
 		for _, d := range []string{dir, filepath.Join(dir, "..", "share", "feedkey"), filepath.Join(dir, "..", "..", "share", "feedkey")} {
-			if m, _ := filepath.Glob(filepath.Join(d, "keyrings_feedkey-*.whl")); len(m) > 0 {
+			if m, _ := filepath.Glob(filepath.Join(d, "keyrings?feedkey-*.whl")); len(m) > 0 {
 				return filepath.Clean(m[len(m)-1])
 			}
 		}
