@@ -40,6 +40,17 @@ for prog in feedkey feedkey-keyring; do
 done
 [[ $(readlink /usr/lib/feedkey/bin/keyring) == /usr/bin/feedkey-keyring ]] || { echo "release-check: /usr/lib/feedkey/bin/keyring is not the helper" >&2; exit 1; }
 
+whl=$(ls /usr/share/feedkey/keyrings_feedkey-*-py3-none-any.whl)
+[[ $(/usr/bin/python3 -m zipfile -l "$whl") == *keyrings/feedkey.py* ]] || { echo "release-check: $whl lacks keyrings/feedkey.py" >&2; exit 1; }
+echo "   $whl"
+# `feedkey setup` points Poetry at the installed wheel.
+scratch=$(mktemp -d)
+printf 'tok\n' | HOME=$scratch XDG_DATA_HOME=$scratch FEEDKEY_STORE=file FEEDKEY_CONFIG=$scratch/config.toml \
+  /usr/bin/feedkey add https://pkgs.example.invalid/simple/ --kind token >/dev/null
+setup=$(HOME=$scratch FEEDKEY_CONFIG=$scratch/config.toml /usr/bin/feedkey setup poetry)
+rm -rf "$scratch"
+[[ $setup == *"poetry self add $whl"* ]] || { echo "release-check: feedkey setup poetry does not install $whl:" >&2; echo "$setup" >&2; exit 1; }
+
 echo "== real pip through the installed helper"
 FEEDKEY_TEST_INSTALLED=/usr/lib/feedkey/bin dbus-run-session -- go test -count=1 -run '^TestPipInstallsWithStaticToken$' ./app/feedkey
 

@@ -5,6 +5,8 @@
 #     arm64, each with feedkey, feedkey-keyring (and on Windows the GUI tray
 #     feedkey-tray.exe), README, LICENSE and shell completions;
 #   - feedkey_*.deb and feedkey-*.rpm for linux amd64 and arm64;
+#   - keyrings_feedkey-*.whl (helper/python, built by build/pywheel.sh), also
+#     in every archive and in the packages' /usr/share/feedkey;
 #   - checksums.txt (sha256), checked here;
 #   - a Homebrew cask, a Scoop manifest and winget manifests (not published);
 #   - macos/feedkey.app: the layout of the macOS app bundle (Info.plist with
@@ -39,6 +41,10 @@ echo "== goreleaser release --snapshot"
 start=$SECONDS
 "$goreleaser" release --snapshot --clean --skip=publish,announce,sign,sbom
 
+# The keyrings.feedkey wheel is a release file of its own (checksums.txt
+# lists it); the archives and packages carry it too.
+cp build/out/python/*.whl dist/
+
 echo "== checksums"
 (cd dist && sha256sum --check --quiet checksums.txt)
 
@@ -66,5 +72,5 @@ Info.plist sets LSUIElement: a menu-bar app with no Dock icon.
 TXT
 
 echo "== dist/ ($((SECONDS - start)) s)"
-find dist -maxdepth 1 -type f \( -name '*.tar.gz' -o -name '*.zip' -o -name '*.deb' -o -name '*.rpm' -o -name 'checksums.txt' \) -printf '%10s  %f\n' | sort -k2
+find dist -maxdepth 1 -type f \( -name '*.tar.gz' -o -name '*.zip' -o -name '*.deb' -o -name '*.rpm' -o -name '*.whl' -o -name 'checksums.txt' \) -printf '%10s  %f\n' | sort -k2
 find dist -name '*.rb' -o -name '*.json' -path '*scoop*' -o -path '*winget*' -name '*.yaml' | sort

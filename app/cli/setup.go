@@ -186,13 +186,14 @@ func setupUploadURL(cfg *config.Config, f feed.Feed, opts setupOptions) (string,
 	return opts.UploadURL, nil
 }
 
-// findWheel returns the keyrings.feedkey wheel shipped with feedkey (beside
-// it, or in ../share/feedkey as the packages install it), else the
-// project's name.
+// findWheel returns the keyrings.feedkey wheel shipped with feedkey, else
+// the project's name.
 func findWheel(exe string) string {
 	if exe != "" {
 		dir := filepath.Dir(exe)
-		for _, d := range []string{dir, filepath.Join(dir, "..", "share", "feedkey"), filepath.Join(dir, "..", "..", "share", "feedkey")} {
+		// Beside it (archives), /usr/share/feedkey from /usr/bin or from
+		// /usr/lib/feedkey/bin (packages).
+		for _, d := range []string{dir, filepath.Join(dir, "..", "share", "feedkey"), filepath.Join(dir, "..", "..", "..", "share", "feedkey")} {
 			if m, _ := filepath.Glob(filepath.Join(d, "keyrings?feedkey-*.whl")); len(m) > 0 {
 				return filepath.Clean(m[len(m)-1])
 			}
@@ -286,6 +287,10 @@ func applyEdit(env *Env, s setup.Step) error {
 	old, err := os.ReadFile(s.File)
 	if err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return fmt.Errorf("setup: %w", err)
+	}
+	if err != nil && s.Existing {
+		fmt.Fprintf(env.Out, "Skipped: no %s here (run it in the project, or add the settings there yourself)\n", s.File)
+		return nil
 	}
 	out, err := s.Edit(old)
 	if err != nil {

@@ -81,6 +81,9 @@ type Step struct {
 	File string
 	Text string
 	Edit func(old []byte) ([]byte, error)
+	// Existing marks an edit of a project's file, made only where the file
+	// exists.
+	Existing bool
 	// Argv is a command to run (in Paths.Dir).
 	Argv []string
 	// Env lists NAME=value settings for the shell profile; nothing applies

@@ -147,8 +147,21 @@ func TestUVConfig(t *testing.T) {
 func TestPixiAndHatchConfig(t *testing.T) {
 	t.Parallel()
 	steps, _ := Plan("pixi", target(positFeed), paths)
-	file := "/home/u/.pixi/config.toml"
-	got := apply(t, steps, map[string]string{file: "default-channels = [\"conda-forge\"]\n\n[pypi-config]\nallow-insecure-host = [\"x\"]\n"})[file]
+	file, manifest := "/home/u/.pixi/config.toml", "/work/proj/pixi.toml"
+	files := apply(t, steps, map[string]string{
+		file:     "default-channels = [\"conda-forge\"]\n\n[pypi-config]\nallow-insecure-host = [\"x\"]\n",
+		manifest: "[workspace]\nchannels = [\"conda-forge\"]\n\n[pypi-dependencies]\nppm-demo = \"*\"\n",
+	})
+	var m struct {
+		PyPIOptions struct {
+			IndexURL string `toml:"index-url"`
+		} `toml:"pypi-options"`
+		Deps map[string]string `toml:"pypi-dependencies"`
+	}
+	if _, err := toml.Decode(files[manifest], &m); err != nil || m.PyPIOptions.IndexURL != "https://__token__@ppm.example.com/pypi-auth/latest/simple/" || m.Deps["ppm-demo"] != "*" {
+		t.Errorf("pixi.toml (%v) =\n%s", err, files[manifest])
+	}
+	got := files[file]
 	var pixi struct {
 		Channels []string `toml:"default-channels"`
 		PyPI     struct {

@@ -98,29 +98,37 @@ func planUV(t Target, p Paths) ([]Step, error) {
 	}}, nil
 }
 
+// planPixi: pixi resolves PyPI dependencies with uv. Of its global
+// [pypi-config], only keyring-provider applies to every project; index-url
+// there only seeds `pixi init`, so the index goes into the project's
+// manifest ([pypi-options]).
 func planPixi(t Target, p Paths) ([]Step, error) {
 	idx := IndexURL(t.Feed, t.User)
-	key := "index-url"
-	lit := tomlString(idx)
+	key, lit := "index-url", tomlString(idx)
 	if t.Extra {
 		key, lit = "extra-index-urls", "["+tomlString(idx)+"]"
 	}
 	return []Step{
 		{
-			Say:  "pixi (all projects): feedkey's helper as the keyring for PyPI dependencies, and the feed as " + key,
+			Say:  "pixi (every project): feedkey's helper as the keyring for PyPI dependencies; the index seeds `pixi init`",
 			File: filepath.Join(p.Home, ".pixi", "config.toml"),
-			Text: "[pypi-config]\n" + key + " = " + lit + "\nkeyring-provider = \"subprocess\"\n",
+			Text: "[pypi-config]\nkeyring-provider = \"subprocess\"\n" + key + " = " + lit + "\n",
 			Edit: func(old []byte) ([]byte, error) {
-				out, err := SetTOML(old, "pypi-config", key, lit)
+				out, err := SetTOML(old, "pypi-config", "keyring-provider", `"subprocess"`)
 				if err != nil {
 					return nil, err
 				}
-				return SetTOML(out, "pypi-config", "keyring-provider", `"subprocess"`)
+				return SetTOML(out, "pypi-config", key, lit)
 			},
 		},
 		{
-			Say:  "or per project, in pixi.toml (keyring-provider stays in the config above)",
-			Text: "[pypi-options]\n" + key + " = " + lit + "\n",
+			Say:      "pixi (this project): the feed as " + key + ", with its user in the URL",
+			File:     filepath.Join(p.Dir, "pixi.toml"),
+			Existing: true,
+			Text:     "[pypi-options]\n" + key + " = " + lit + "\n",
+			Edit: func(old []byte) ([]byte, error) {
+				return SetTOML(old, "pypi-options", key, lit)
+			},
 		},
 	}, nil
 }
