@@ -6,6 +6,7 @@ import (
 	"bufio"
 	"context"
 	"encoding/base64"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
@@ -20,6 +21,7 @@ import (
 	"time"
 
 	"github.com/feedkey/feedkey/auth/azure"
+	"github.com/feedkey/feedkey/auth/store"
 	"github.com/feedkey/feedkey/internal/testbin"
 	"github.com/feedkey/feedkey/internal/testbus"
 	"github.com/feedkey/feedkey/simulator"
@@ -249,9 +251,22 @@ func authorized(rs []simulator.Request) bool {
 func TestAzureDeviceCode(t *testing.T) {
 	w := newAzureWorld(t, nil)
 	w.must("add", w.feedURL("contoso"))
+	deviceLogin(t, w, "contoso")
+	if n := grants(w.az.Entra, "device_code"); n < 2 {
+		t.Errorf("device_code polls = %d, want pending ones before success", n)
+	}
+	if r := w.must("token", w.feedURL("contoso")); strings.TrimSpace(r.Stdout) == "" {
+		t.Error("no token after device sign-in")
+	}
+}
+
+// deviceLogin runs `feedkey login ORG --device-code` and approves the code
+// it prints, as the person would.
+func deviceLogin(t *testing.T, w *azureWorld, org string) {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, w.bin.Feedkey, "login", "contoso", "--device-code")
+	cmd := exec.CommandContext(ctx, w.bin.Feedkey, "login", org, "--device-code")
 	cmd.Env = w.env
 	stderr, _ := cmd.StderrPipe()
 	var stdout strings.Builder
@@ -273,15 +288,70 @@ func TestAzureDeviceCode(t *testing.T) {
 		}
 	}
 	io.Copy(io.Discard, stderr)
-	if err := cmd.Wait(); err != nil || !approved || !strings.Contains(stdout.String(), "Signed in to contoso-py") {
+	if err := cmd.Wait(); err != nil || !approved || !strings.Contains(stdout.String(), "Signed in to "+org) {
 		t.Fatalf("login --device-code: %v, approved %v, %q", err, approved, stdout.String())
 	}
-	if n := grants(w.az.Entra, "device_code"); n < 2 {
-		t.Errorf("device_code polls = %d, want pending ones before success", n)
+}
+
+// TestAzureDeviceCodeKernelKeyring: an SSH box with no Secret Service. The
+// device-code sign-in keeps the org's credential in the kernel keyring,
+// small (only what a refresh needs of MSAL's cache, for the per-user
+// quota), and a new process refreshes it silently after the access token
+// expires.
+func TestAzureDeviceCodeKernelKeyring(t *testing.T) {
+	if !store.KeyctlAvailable() {
+		t.Skip("the kernel keyring is blocked here (seccomp)")
 	}
-	if r := w.must("token", w.feedURL("contoso")); strings.TrimSpace(r.Stdout) == "" {
-		t.Error("no token after device sign-in")
+	w := newAzureWorld(t, func(e *simulator.Entra, d *simulator.DevOps) {
+		// Below feedkey's 5-minute margin: every use refreshes beside the
+		// answer.
+		d.MaxValidTo = 4 * time.Minute
+		e.AccessTokenLifetime = 4 * time.Minute
+	})
+	bare := testbus.Start(t, testbus.Options{NoSecretService: true})
+	w.env = append(bare.Env(w.env), "FEEDKEY_STORE=") // automatic: no Secret Service here
+	w.must("add", w.feedURL("contoso"))
+	t.Cleanup(func() { w.feedkey("remove", "contoso-py") })
+	deviceLogin(t, w, "contoso")
+
+	var st struct {
+		Store string
+		Feeds []struct{ Credential string }
 	}
+	if err := json.Unmarshal([]byte(w.must("status", "--json").Stdout), &st); err != nil || st.Store != "keyctl" || len(st.Feeds) != 1 {
+		t.Fatalf("status --json: %v %+v", err, st)
+	}
+	// What the quota pays for: every entry of the credential.
+	svc := store.Service(st.Feeds[0].Credential)
+	kc := store.Keyctl{}
+	accts, err := kc.Accounts(context.Background(), svc)
+	if err != nil || len(accts) == 0 {
+		t.Fatalf("kernel keyring entries of %s: %v %v", svc, accts, err)
+	}
+	size := 0
+	for _, a := range accts {
+		v, err := kc.Get(context.Background(), svc, a)
+		if err != nil {
+			t.Fatal(err)
+		}
+		size += len(v)
+	}
+	t.Logf("the org's credential takes %d bytes in %d kernel keyring entries", size, len(accts))
+	c, err := store.New(kc).Load(context.Background(), st.Feeds[0].Credential)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cache := c.Data["msal_cache"]; !strings.Contains(cache, "RefreshToken") || strings.Contains(cache, "AccessToken") || strings.Contains(cache, "IdToken") {
+		t.Errorf("the kept MSAL cache is not just the refresh state: %.200s", cache)
+	}
+
+	w.az.Entra.ExpireAccessTokens()
+	before := grants(w.az.Entra, "refresh_token")
+	r := testbin.Run(t, w.env, "", w.bin.Keyring, "get", w.feedURL("contoso"), "VssSessionToken")
+	if r.Code != 0 || strings.TrimSpace(r.Stdout) == "" {
+		t.Fatalf("helper after the access token expired: %d %q", r.Code, r.Stderr)
+	}
+	waitFor(t, func() bool { return grants(w.az.Entra, "refresh_token") > before })
 }
 
 // waitFor polls cond; the condition is a record another process makes, so

@@ -206,7 +206,7 @@ func (c *Client) feedCredential(ctx context.Context, f feed.Feed, d Discovery, t
 		Data:     map[string]string{dataAuthority: d.Authority, dataEndpoint: d.AuthEndpoint},
 	}
 	if kc != nil && len(kc.data) > 0 {
-		cred.Data[dataCache] = string(kc.data)
+		cred.Data[dataCache] = string(refreshState(kc.data))
 		cred.Data[dataAccount] = account
 	}
 	kind := c.kind(f)

@@ -2,6 +2,7 @@ package azure
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -57,6 +58,26 @@ func (k *keychainCache) Export(_ context.Context, m cache.Marshaler, _ cache.Exp
 		k.data = b
 	}
 	return err
+}
+
+// refreshState returns what a later silent sign-in needs of MSAL's cache
+// JSON: its accounts, refresh tokens and app metadata, without the access
+// and id tokens, which the refresh replaces. They would double the record
+// (the access token is the credential's secret already) and the kernel
+// keyring's per-user quota is 20,000 bytes (SPEC §2.4). A cache that does
+// not parse is kept whole.
+func refreshState(data []byte) []byte {
+	var m map[string]json.RawMessage
+	if json.Unmarshal(data, &m) != nil {
+		return data
+	}
+	delete(m, "AccessToken")
+	delete(m, "IdToken")
+	out, err := json.Marshal(m)
+	if err != nil {
+		return data
+	}
+	return out
 }
 
 // publicClient builds MSAL's public client for d's authority over the cache.
