@@ -7,9 +7,9 @@ cd "$(dirname "$0")/.."
 
 # The real parts the tests use: the session bus, gnome-keyring's Secret
 # Service, secret-tool, Python keyring (interop), venv (real pip), curl (the
-# tests' browser).
+# tests' browser), git (its http-backend serves the simulator's Azure Repos).
 source build/lib.sh
-ensure_packages gnome-keyring dbus libsecret-tools python3-keyring python3-venv curl chromium
+ensure_packages gnome-keyring dbus libsecret-tools python3-keyring python3-venv curl chromium git
 command -v python3 >/dev/null || { echo "python3 (with venv and pip >= 23.1) is needed on PATH" >&2; exit 1; }
 
 echo "== gofmt, go vet"
@@ -45,7 +45,9 @@ echo "== race detector (in-process packages)"
 dbus-run-session -- go test -count=1 -race ./auth/... ./app/cli ./config ./control ./app/creds ./app/daemon ./app/page ./app/schedule ./helper/keyringcli ./simulator
 
 echo "== fuzz (briefly)"
-go test -run='^$' -fuzz=FuzzResolve -fuzztime="${FUZZTIME:-15s}" ./auth/feed
+go test -run='^$' -fuzz='^FuzzResolve$' -fuzztime="${FUZZTIME:-15s}" ./auth/feed
+go test -run='^$' -fuzz=FuzzResolveRepo -fuzztime="${FUZZTIME:-15s}" ./auth/feed
+go test -run='^$' -fuzz=FuzzRead -fuzztime="${FUZZTIME:-15s}" ./internal/gitcred
 go test -run='^$' -fuzz=FuzzParse -fuzztime="${FUZZTIME:-15s}" ./helper/keyringcli
 go test -run='^$' -fuzz=FuzzURL -fuzztime="${FUZZTIME:-15s}" ./auth/untrusted
 
