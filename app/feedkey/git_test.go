@@ -37,9 +37,15 @@ func newGitWorld(t *testing.T, setup func(e *simulator.Entra, d *simulator.DevOp
 	global := filepath.Join(home, ".gitconfig")
 	w.gitEnv = append(append(append([]string{}, w.env...), simtest.GitEnv(caFile)...),
 		"HOME="+home, "GIT_CONFIG_GLOBAL="+global)
-	// Exactly the entries `feedkey setup git` writes for https://dev.azure.com.
+	// A helper for every host, as Git Credential Manager installs itself,
+	// answering a wrong password: git runs it first unless the list is
+	// reset for the host.
+	w.gitOK(home, "config", "--global", "credential.helper", `!f() { test "$1" = get && echo username=gcm && echo password=wrong; }; f`)
+	// Exactly the entries `feedkey setup git` writes for https://dev.azure.com:
+	// an empty helper resets the list, so feedkey answers alone.
 	base := "credential." + w.az.DevOpsURL
-	w.gitOK(home, "config", "--global", base+".helper", "!'"+w.bin.Feedkey+"' git-credential")
+	w.gitOK(home, "config", "--global", base+".helper", "")
+	w.gitOK(home, "config", "--global", "--add", base+".helper", "!'"+w.bin.Feedkey+"' git-credential")
 	w.gitOK(home, "config", "--global", base+".useHttpPath", "true")
 	w.gitOK(home, "config", "--global", "http.sslCAInfo", caFile)
 	return w
