@@ -7,10 +7,13 @@ import (
 	"os"
 	"runtime"
 	"strings"
+	"time"
 
 	"github.com/feedkey/feedkey/auth"
 	"github.com/feedkey/feedkey/auth/feed"
 	"github.com/feedkey/feedkey/auth/store"
+	"github.com/feedkey/feedkey/config"
+	"github.com/feedkey/feedkey/control"
 	"github.com/feedkey/feedkey/internal/console"
 	"github.com/feedkey/feedkey/internal/gitcred"
 	"github.com/spf13/cobra"
@@ -82,15 +85,8 @@ func runGitCredential(ctx context.Context, env *Env, opts gitCredentialOptions) 
 		return fmt.Errorf("git-credential: %s: %w", req.Host, err)
 	}
 	c, err := env.creds().Repo(ctx, cfg, f)
-	if errors.Is(err, auth.ErrSignInRequired) && gitSignInAllowed(env) {
-		// As `feedkey token --sign-in`: the person is told on the
-		// terminal (git's stderr may be a log), one sign-in per credential.
-		tell := console.Terminal(env.Err)
-		p := termPrompter{feed: f.ID, w: tell, open: env.OpenURL, now: env.Now}
-		_, err = env.creds().SignIn(ctx, cfg, f, store.FreshFor, p, func() {
-			fmt.Fprintf(tell, "Another sign-in to feed %s is under way (see its prompt); waiting for it…\n", f.ID)
-		})
-		if err == nil {
+	if errors.Is(err, auth.ErrSignInRequired) && gitMayWait(env) {
+		if err = gitSignIn(ctx, env, cfg, f, err); err == nil {
 			c, err = env.creds().Repo(ctx, cfg, f)
 		}
 	}
@@ -115,13 +111,48 @@ func hasAzureFeed(feeds []feed.Feed) bool {
 	return false
 }
 
-// gitSignInAllowed reports whether a sign-in may wait for a person: not in
-// CI or a scripted run, and with a terminal to show it on (git's stdin and
-// stdout are pipes, so the controlling terminal is what counts).
-func gitSignInAllowed(env *Env) bool {
-	if env.Getenv("CI") == "true" || env.Getenv("FEEDKEY_NONINTERACTIVE") == "1" {
-		return false
+// gitMayWait reports whether a person may be waited for: not in CI or a
+// scripted run (as the helper decides).
+func gitMayWait(env *Env) bool {
+	return env.Getenv("CI") != "true" && env.Getenv("FEEDKEY_NONINTERACTIVE") != "1"
+}
+
+// gitTrayWait bounds a sign-in run by the tray for git, as for pip's helper.
+const gitTrayWait = 2 * time.Minute
+
+// gitSignIn signs the person in to f when only that helps (needed is the
+// error saying so): through a running tray, which shows the sign-in in its
+// menu and the browser, what it reports passed on to the terminal (so git
+// in an editor, with no terminal, works too); else, when a terminal
+// exists, there, as `feedkey token --sign-in` does. git's stdin and stdout
+// are pipes: the controlling terminal is what counts.
+func gitSignIn(ctx context.Context, env *Env, cfg *config.Config, f feed.Feed, needed error) error {
+	tell := console.Terminal(env.Err)
+	tray := &control.Client{}
+	pctx, cancel := context.WithTimeout(ctx, 3*time.Second)
+	_, perr := tray.Ping(pctx)
+	cancel()
+	if perr == nil {
+		_, _, err := tray.Credential(ctx, f.URL, gitTrayWait, func(p control.Prompt) {
+			fmt.Fprintf(tell, "feedkey: %s\n", p.Text(env.Now()))
+		})
+		if err != nil {
+			return fmt.Errorf("sign in to %s through the feedkey tray: %w", f.ID, err)
+		}
+		return nil
 	}
+	if !hasTerminal() {
+		return needed
+	}
+	p := termPrompter{feed: f.ID, w: tell, open: env.OpenURL, now: env.Now}
+	_, err := env.creds().SignIn(ctx, cfg, f, store.FreshFor, p, func() {
+		fmt.Fprintf(tell, "Another sign-in to feed %s is under way (see its prompt); waiting for it…\n", f.ID)
+	})
+	return err
+}
+
+// hasTerminal reports whether the process has a controlling terminal.
+func hasTerminal() bool {
 	name := "/dev/tty"
 	if runtime.GOOS == "windows" {
 		name = "CONOUT$"

@@ -7,9 +7,11 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
+	"github.com/feedkey/feedkey/internal/testbin"
 	"github.com/feedkey/feedkey/simulator"
 	"github.com/feedkey/feedkey/simulator/simtest"
 )
@@ -20,7 +22,7 @@ import (
 type gitWorld struct {
 	*azureWorld
 	bare, remote string
-	gitEnv       []string
+	gitEnv       []string // added to the world's env for git
 }
 
 func newGitWorld(t *testing.T, setup func(e *simulator.Entra, d *simulator.DevOps)) *gitWorld {
@@ -35,8 +37,7 @@ func newGitWorld(t *testing.T, setup func(e *simulator.Entra, d *simulator.DevOp
 		t.Fatal(err)
 	}
 	global := filepath.Join(home, ".gitconfig")
-	w.gitEnv = append(append(append([]string{}, w.env...), simtest.GitEnv(caFile)...),
-		"HOME="+home, "GIT_CONFIG_GLOBAL="+global)
+	w.gitEnv = append(simtest.GitEnv(caFile), "HOME="+home, "GIT_CONFIG_GLOBAL="+global)
 	// A helper for every host, as Git Credential Manager installs itself,
 	// answering a wrong password: git runs it first unless the list is
 	// reset for the host.
@@ -56,7 +57,9 @@ func (w *gitWorld) git(dir string, extraEnv []string, args ...string) (stdout, s
 	w.t.Helper()
 	cmd := exec.Command("git", args...)
 	cmd.Dir = dir
-	cmd.Env = append(append([]string{}, w.gitEnv...), extraEnv...)
+	cmd.Env = append(append(append([]string{}, w.env...), w.gitEnv...), extraEnv...)
+	// No controlling terminal, as in an editor: nothing can prompt there.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
 	var o, e strings.Builder
 	cmd.Stdout, cmd.Stderr = &o, &e
 	done := make(chan error, 1)
@@ -247,4 +250,34 @@ func keys(m map[string]string) []string {
 		out = append(out, k)
 	}
 	return out
+}
+
+// TestAzureReposGitTraySignIn: git asks for an org not signed in yet, with
+// no terminal (an editor's git) but a tray running: the tray signs the
+// person in (its browser sign-in) and git's clone goes through.
+func TestAzureReposGitTraySignIn(t *testing.T) {
+	w := newGitWorld(t, nil)
+	w.must("add", w.feedURL("contoso"))
+	w.setenv("FEEDKEY_NONINTERACTIVE=", "CI=")
+	sock, err := os.MkdirTemp("", "fkg")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(sock) })
+	socket := filepath.Join(sock, "control.sock")
+	w.setenv("FEEDKEY_SOCKET=" + socket)
+	tray := exec.Command(w.bin.Feedkey, "tray")
+	tray.Env = w.env
+	if err := tray.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { tray.Process.Kill(); tray.Wait() })
+	testbin.WaitTray(t, socket)
+
+	if _, errOut, err := w.git(t.TempDir(), nil, "clone", "-q", w.remote, "web"); err != nil {
+		t.Fatalf("git clone: %v\n%s", err, errOut)
+	}
+	if grants(w.az.Entra, "authorization_code") != 1 {
+		t.Errorf("authorization code grants = %d, want the tray's one sign-in", grants(w.az.Entra, "authorization_code"))
+	}
 }
