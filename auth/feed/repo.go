@@ -25,7 +25,9 @@ const (
 // A feed on a trusted Azure feed host ([Trust].AzureFeedHosts: Azure DevOps
 // Server, the simulator) covers that same host and port with the org as the
 // first path segment, since such a server serves feeds and repositories
-// alike. Hosts match exactly (so evil-dev.azure.com and
+// alike, but only if the host is a trusted token host too
+// ([Trust].AzureTokenHosts): git is handed the Entra token, which so far
+// went only to those. Hosts match exactly (so evil-dev.azure.com and
 // dev.azure.com.evil.com never do), https only, never with userinfo.
 //
 // This is separate from [Resolve] on purpose: pip and uv must not get
@@ -82,7 +84,8 @@ func repoOrg(t Trust, protocol, host, path string) (org string, trusted bool, l 
 		return "", false, l, err
 	}
 	switch {
-	case l.host == azureReposHost && l.port == "443", hostIn(l.host, l.port, t.AzureFeedHosts):
+	case l.host == azureReposHost && l.port == "443",
+		hostIn(l.host, l.port, t.AzureFeedHosts) && hostIn(l.host, l.port, t.AzureTokenHosts):
 		if len(l.path) == 0 {
 			return "", false, l, errors.New("no organization in the path (set credential.useHttpPath)")
 		}

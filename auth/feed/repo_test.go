@@ -6,6 +6,9 @@ import (
 	"testing"
 )
 
+// repoTrust trusts the simulator's host for feeds and token APIs alike.
+var repoTrust = Trust{AzureFeedHosts: testTrust.AzureFeedHosts, AzureTokenHosts: testTrust.AzureFeedHosts}
+
 func TestResolveRepo(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
@@ -59,17 +62,26 @@ func TestResolveRepo(t *testing.T) {
 		{"https", "", "contoso/p/_git/r", ""},
 	}
 	for _, tt := range tests {
-		got, err := ResolveRepo(testFeeds, testTrust, tt.protocol, tt.host, tt.path)
+		got, err := ResolveRepo(testFeeds, repoTrust, tt.protocol, tt.host, tt.path)
 		if tt.want == "" {
 			if !errors.Is(err, ErrNoMatch) {
 				t.Errorf("ResolveRepo(%q, %q, %q) = %s, %v; want ErrNoMatch", tt.protocol, tt.host, tt.path, got.ID, err)
 			}
 			continue
 		}
-		want := feedByID(t, tt.want).CredentialID(testTrust)
-		if err != nil || got.CredentialID(testTrust) != want {
+		want := feedByID(t, tt.want).CredentialID(repoTrust)
+		if err != nil || got.CredentialID(repoTrust) != want {
 			t.Errorf("ResolveRepo(%q, %q, %q) = %s, %v; want credential %s", tt.protocol, tt.host, tt.path, got.ID, err, want)
 		}
+	}
+}
+
+// TestResolveRepoTrustedTokenHost: a trusted feed host that is not a
+// trusted token host gets no Entra token from git's helper.
+func TestResolveRepoTrustedTokenHost(t *testing.T) {
+	t.Parallel()
+	if f, err := ResolveRepo(testFeeds, testTrust, "https", "127.0.0.1:8443", "org1/p/_git/r"); !errors.Is(err, ErrNoMatch) {
+		t.Errorf("feed host only: %s, %v; want ErrNoMatch", f.ID, err)
 	}
 }
 
@@ -82,7 +94,7 @@ func TestResolveRepoLeavesPipAlone(t *testing.T) {
 		"https://contoso.visualstudio.com/web/_git/web",
 		"dev.azure.com", "contoso.visualstudio.com",
 	} {
-		if f, err := Resolve(testFeeds, testTrust, s); !errors.Is(err, ErrNoMatch) {
+		if f, err := Resolve(testFeeds, repoTrust, s); !errors.Is(err, ErrNoMatch) {
 			t.Errorf("Resolve(%q) = %s, %v; want ErrNoMatch", s, f.ID, err)
 		}
 	}
@@ -96,10 +108,10 @@ func TestResolveRepoAmbiguous(t *testing.T) {
 		{ID: "ms", Kind: Azure, URL: "https://pkgs.dev.azure.com/org1/_packaging/py/pypi/simple/"},
 		{ID: "sim", Kind: Azure, URL: "https://127.0.0.1:8443/org1/_packaging/py/pypi/simple/"},
 	}
-	if f, err := ResolveRepo(feeds, testTrust, "https", "dev.azure.com", "org1/p/_git/r"); err != nil || f.ID != "ms" {
+	if f, err := ResolveRepo(feeds, repoTrust, "https", "dev.azure.com", "org1/p/_git/r"); err != nil || f.ID != "ms" {
 		t.Errorf("dev.azure.com: %s, %v; want ms", f.ID, err)
 	}
-	if f, err := ResolveRepo(feeds, testTrust, "https", "127.0.0.1:8443", "org1/p/_git/r"); err != nil || f.ID != "sim" {
+	if f, err := ResolveRepo(feeds, repoTrust, "https", "127.0.0.1:8443", "org1/p/_git/r"); err != nil || f.ID != "sim" {
 		t.Errorf("trusted host: %s, %v; want sim", f.ID, err)
 	}
 }
@@ -129,7 +141,7 @@ func FuzzResolveRepo(f *testing.F) {
 		f.Add(s[0], s[1], s[2])
 	}
 	f.Fuzz(func(t *testing.T, protocol, host, path string) {
-		got, err := ResolveRepo(testFeeds, testTrust, protocol, host, path)
+		got, err := ResolveRepo(testFeeds, repoTrust, protocol, host, path)
 		if err != nil {
 			return
 		}
@@ -139,7 +151,7 @@ func FuzzResolveRepo(f *testing.F) {
 		if strings.ContainsAny(host, "@/\\?#") {
 			t.Fatalf("matched host %q", host)
 		}
-		org := got.Org(testTrust)
+		org := got.Org(repoTrust)
 		h := strings.ToLower(host)
 		h = strings.TrimSuffix(h, ":443")
 		first, _, _ := strings.Cut(path, "/")
