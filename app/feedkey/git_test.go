@@ -3,6 +3,7 @@
 package main_test
 
 import (
+	"context"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -55,22 +56,17 @@ func newGitWorld(t *testing.T, setup func(e *simulator.Entra, d *simulator.DevOp
 // git runs Debian's git in dir and returns its stdout and stderr.
 func (w *gitWorld) git(dir string, extraEnv []string, args ...string) (stdout, stderr string, err error) {
 	w.t.Helper()
-	cmd := exec.Command("git", args...)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, "git", args...)
 	cmd.Dir = dir
 	cmd.Env = append(append(append([]string{}, w.env...), w.gitEnv...), extraEnv...)
 	// No controlling terminal, as in an editor: nothing can prompt there.
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
 	var o, e strings.Builder
 	cmd.Stdout, cmd.Stderr = &o, &e
-	done := make(chan error, 1)
-	if err := cmd.Start(); err != nil {
-		w.t.Fatal(err)
-	}
-	go func() { done <- cmd.Wait() }()
-	select {
-	case err = <-done:
-	case <-time.After(30 * time.Second):
-		cmd.Process.Kill()
+	err = cmd.Run()
+	if ctx.Err() != nil {
 		w.t.Fatalf("git %q hung (a prompt?)\n%s", args, e.String())
 	}
 	return o.String(), e.String(), err
@@ -88,7 +84,7 @@ func (w *gitWorld) gitOK(dir string, args ...string) string {
 // credential runs `feedkey git-credential ACTION` as git does.
 func (w *gitWorld) credential(action, request string) (answer map[string]string, stderr string, code int) {
 	w.t.Helper()
-	r := w.feedkey2(request, "git-credential", action)
+	r := testbin.Run(w.t, w.env, request, w.bin.Feedkey, "git-credential", action)
 	answer = map[string]string{}
 	for _, line := range strings.Split(r.Stdout, "\n") {
 		if k, v, ok := strings.Cut(line, "="); ok {
@@ -96,29 +92,6 @@ func (w *gitWorld) credential(action, request string) (answer map[string]string,
 		}
 	}
 	return answer, r.Stderr, r.Code
-}
-
-func (w *gitWorld) feedkey2(stdin string, args ...string) struct {
-	Stdout, Stderr string
-	Code           int
-} {
-	w.t.Helper()
-	cmd := exec.Command(w.bin.Feedkey, args...)
-	cmd.Env = w.env
-	cmd.Stdin = strings.NewReader(stdin)
-	var o, e strings.Builder
-	cmd.Stdout, cmd.Stderr = &o, &e
-	err := cmd.Run()
-	code := 0
-	if ee, ok := err.(*exec.ExitError); ok {
-		code = ee.ExitCode()
-	} else if err != nil {
-		w.t.Fatal(err)
-	}
-	return struct {
-		Stdout, Stderr string
-		Code           int
-	}{o.String(), e.String(), code}
 }
 
 // TestAzureReposGit: after `feedkey login` for an org's feed, real git
