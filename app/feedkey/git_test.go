@@ -253,4 +253,15 @@ func TestAzureReposGitTraySignIn(t *testing.T) {
 	if grants(w.az.Entra, "authorization_code") != 1 {
 		t.Errorf("authorization code grants = %d, want the tray's one sign-in", grants(w.az.Entra, "authorization_code"))
 	}
+	// The next request finds the access token in the saved sign-in.
+	w.az.Entra.Recorder.Reset()
+	start := time.Now()
+	a, stderr, code := w.credential("get", "protocol=https\nhost="+hostOf(w.az.DevOpsURL)+"\npath=contoso/Web/_git/web\n")
+	t.Logf("git-credential get with the access token saved: %v", time.Since(start))
+	if code != 0 || a["password"] == "" {
+		t.Fatalf("get = %d %q", code, stderr)
+	}
+	if n := len(w.az.Entra.Recorder.Requests()); n != 0 {
+		t.Errorf("%d requests to Entra for an access token saved and valid", n)
+	}
 }
