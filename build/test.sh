@@ -7,10 +7,11 @@ cd "$(dirname "$0")/.."
 
 # The real parts the tests use: the session bus, gnome-keyring's Secret
 # Service, secret-tool, Python keyring (interop), venv (real pip), curl (the
-# tests' browser), and the tools keyrings.feedkey serves: twine, Poetry, pipx
-# (python3-build and setuptools build its wheel).
+# tests' browser), git (its http-backend serves the simulator's Azure Repos),
+# and the tools keyrings.feedkey serves: twine, Poetry, pipx (python3-build
+# and setuptools build its wheel).
 source build/lib.sh
-ensure_packages gnome-keyring dbus libsecret-tools python3-keyring python3-venv curl chromium \
+ensure_packages gnome-keyring dbus libsecret-tools python3-keyring python3-venv curl chromium git \
   python3-build python3-setuptools twine python3-poetry pipx
 command -v python3 >/dev/null || { echo "python3 (with venv and pip >= 23.1) is needed on PATH" >&2; exit 1; }
 
@@ -47,7 +48,9 @@ echo "== race detector (in-process packages)"
 dbus-run-session -- go test -count=1 -race ./auth/... ./app/cli ./config ./control ./app/creds ./app/daemon ./app/page ./app/schedule ./helper/keyringcli ./simulator
 
 echo "== fuzz (briefly)"
-go test -run='^$' -fuzz=FuzzResolve -fuzztime="${FUZZTIME:-15s}" ./auth/feed
+go test -run='^$' -fuzz='^FuzzResolve$' -fuzztime="${FUZZTIME:-15s}" ./auth/feed
+go test -run='^$' -fuzz=FuzzResolveRepo -fuzztime="${FUZZTIME:-15s}" ./auth/feed
+go test -run='^$' -fuzz=FuzzRead -fuzztime="${FUZZTIME:-15s}" ./internal/gitcred
 go test -run='^$' -fuzz=FuzzParse -fuzztime="${FUZZTIME:-15s}" ./helper/keyringcli
 go test -run='^$' -fuzz=FuzzURL -fuzztime="${FUZZTIME:-15s}" ./auth/untrusted
 

@@ -40,6 +40,7 @@ const (
 //	GET  /{org}[/{project}]/_packaging/{feed-guid}/pypi/download/{name}/{version}/{file}
 //	POST /{org}/_apis/Token/SessionTokens?tokenType=SelfDescribing|Compact&api-version=...
 //	POST /{org}/_apis/tokens/pats?api-version=...
+//	GET, POST /{org}/{project}/_git/{repo}/...                Azure Repos over smart HTTP ([DevOps.AddRepo])
 //
 // {feed} is the feed's name or GUID; project pages link their files by
 // feed GUID in the org-scoped form. Feeds accept HTTP Basic with any user
@@ -120,6 +121,7 @@ type devopsOrg struct {
 	tenantID string
 	id       string
 	feeds    []*devopsFeed
+	repos    []*devopsRepo
 }
 
 type devopsFeed struct {
@@ -407,6 +409,10 @@ func (d *DevOps) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		} else {
 			d.servePAT(w, o, k, p, body)
 		}
+		return
+	}
+	if isGitPath(segs) {
+		d.serveGit(w, r, o, segs, p)
 		return
 	}
 	d.serveFeed(w, r, o, segs, p)

@@ -184,6 +184,7 @@ func newRootCmd(env *Env) *cobra.Command {
 		newCmdAdd(env), newCmdStatus(env), newCmdLogin(env), newCmdToken(env),
 		newCmdRefresh(env), newCmdLogout(env), newCmdRemove(env), newCmdDoctor(env),
 		newCmdInstall(env), newCmdTray(env), newCmdAgent(env), newCmdExec(env), newCmdSetup(env), newCmdDemo(env),
+		newCmdGitCredential(env),
 	)
 	// Commands that take a feed complete its id.
 	for _, c := range root.Commands() {
