@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	toolsetup "github.com/feedkey/feedkey/app/setup"
 	"github.com/feedkey/feedkey/internal/testbin"
 	"github.com/feedkey/feedkey/simulator"
 	"github.com/feedkey/feedkey/simulator/simtest"
@@ -43,13 +44,26 @@ func newGitWorld(t *testing.T, setup func(e *simulator.Entra, d *simulator.DevOp
 	// answering a wrong password: git runs it first unless the list is
 	// reset for the host.
 	w.gitOK(home, "config", "--global", "credential.helper", `!f() { test "$1" = get && echo username=gcm && echo password=wrong; }; f`)
-	// Exactly the entries `feedkey setup git` writes for https://dev.azure.com:
-	// an empty helper resets the list, so feedkey answers alone.
-	base := "credential." + w.az.DevOpsURL
-	w.gitOK(home, "config", "--global", base+".helper", "")
-	w.gitOK(home, "config", "--global", "--add", base+".helper", "!'"+w.bin.Feedkey+"' git-credential")
-	w.gitOK(home, "config", "--global", base+".useHttpPath", "true")
 	w.gitOK(home, "config", "--global", "http.sslCAInfo", caFile)
+	// `feedkey setup git` writes the entries for the org's host (here the
+	// simulator's, on Microsoft's hosts https://dev.azure.com): an empty
+	// helper resets the list, so feedkey answers alone, and git sends the
+	// path, which names the org.
+	w.must("add", w.feedURL("contoso"))
+	r := testbin.Run(t, append(append([]string{}, w.env...), w.gitEnv...), "", w.bin.Feedkey, "setup", "git", "contoso", "--apply")
+	if r.Code != 0 {
+		t.Fatalf("feedkey setup git --apply: %d %s %s", r.Code, r.Stdout, r.Stderr)
+	}
+	base := "credential." + w.az.DevOpsURL
+	helpers := w.gitOK(home, "config", "--global", "--get-all", base+".helper")
+	if want := "\n!" + toolsetup.ShellQuote(w.bin.Feedkey) + " git-credential\n"; helpers != want || strings.TrimSpace(w.gitOK(home, "config", "--global", base+".useHttpPath")) != "true" {
+		t.Fatalf("after setup git, %s.helper = %q, want %q", base, helpers, want)
+	}
+	// Applying it again changes nothing.
+	if r := testbin.Run(t, append(append([]string{}, w.env...), w.gitEnv...), "", w.bin.Feedkey, "setup", "git", "contoso", "--apply"); r.Code != 0 ||
+		w.gitOK(home, "config", "--global", "--get-all", base+".helper") != helpers {
+		t.Fatalf("setup git twice: %d %s", r.Code, r.Stderr)
+	}
 	return w
 }
 
@@ -108,7 +122,6 @@ func TestAzureReposGit(t *testing.T) {
 		e.AccessTokenLifetime = 4 * time.Minute
 		e.SingleUseRefreshTokens = true
 	})
-	w.must("add", w.feedURL("contoso"))
 	w.must("add", w.feedURL("fabrikam")) // never signed in
 	w.must("login", "contoso")
 	sessionToken := strings.TrimSpace(w.must("token", w.feedURL("contoso")).Stdout)
@@ -230,7 +243,6 @@ func keys(m map[string]string) []string {
 // person in (its browser sign-in) and git's clone goes through.
 func TestAzureReposGitTraySignIn(t *testing.T) {
 	w := newGitWorld(t, nil)
-	w.must("add", w.feedURL("contoso"))
 	w.setenv("FEEDKEY_NONINTERACTIVE=", "CI=")
 	sock, err := os.MkdirTemp("", "fkg")
 	if err != nil {

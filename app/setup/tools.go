@@ -3,6 +3,7 @@ package setup
 import (
 	"errors"
 	"fmt"
+	"net/url"
 	"path/filepath"
 	"strings"
 
@@ -253,8 +254,14 @@ func planPipx(t Target, p Paths) ([]Step, error) {
 	}, nil
 }
 
-// gitHosts are the Azure Repos URLs of an organization.
-func gitHosts(org string) []string {
+// gitHosts are the Azure Repos URLs of f's organization: on Microsoft's
+// hosts, dev.azure.com and ORG.visualstudio.com; on a configured host (Azure
+// DevOps Server), that host, which serves packages and repositories both.
+func gitHosts(f feed.Feed, org string) []string {
+	u, err := url.Parse(f.URL)
+	if err == nil && u.Hostname() != "pkgs.dev.azure.com" && !strings.HasSuffix(u.Hostname(), ".pkgs.visualstudio.com") {
+		return []string{"https://" + u.Host}
+	}
 	return []string{"https://dev.azure.com", "https://" + strings.ToLower(org) + ".visualstudio.com"}
 }
 
@@ -264,7 +271,7 @@ func planGit(t Target, p Paths) ([]Step, error) {
 	}
 	helper := "!" + ShellQuote(filepath.ToSlash(t.Feedkey)) + " git-credential"
 	var steps []Step
-	for _, h := range gitHosts(t.Org) {
+	for _, h := range gitHosts(t.Feed, t.Org) {
 		key := "credential." + h
 		steps = append(steps,
 			Step{Say: "git, for " + h + ": no other credential helper (an empty entry resets inherited ones)",
@@ -272,7 +279,7 @@ func planGit(t Target, p Paths) ([]Step, error) {
 			Step{Say: "then feedkey's, which answers with organization " + t.Org + "'s sign-in",
 				Argv: []string{"git", "config", "--global", "--add", key + ".helper", helper}},
 		)
-		if h == "https://dev.azure.com" {
+		if !strings.HasSuffix(h, ".visualstudio.com") {
 			steps = append(steps, Step{Say: "git sends the path, whose first segment names the organization",
 				Argv: []string{"git", "config", "--global", key + ".useHttpPath", "true"}})
 		}

@@ -60,18 +60,17 @@ func (k *keychainCache) Export(_ context.Context, m cache.Marshaler, _ cache.Exp
 	return err
 }
 
-// refreshState returns what a later silent sign-in needs of MSAL's cache
-// JSON: its accounts, refresh tokens and app metadata, without the access
-// and id tokens, which the refresh replaces. They would double the record
-// (the access token is the credential's secret already) and the kernel
-// keyring's per-user quota is 20,000 bytes (SPEC §2.4). A cache that does
-// not parse is kept whole.
+// refreshState returns what later silent use needs of MSAL's cache JSON:
+// accounts, refresh tokens, app metadata, and the access token (git's
+// credential helper answers with it while it is valid), without the id
+// tokens, which nothing reads again and a refresh replaces. It keeps the
+// record small for the kernel keyring's per-user quota of 20,000 bytes
+// (SPEC §2.4). A cache that does not parse is kept whole.
 func refreshState(data []byte) []byte {
 	var m map[string]json.RawMessage
 	if json.Unmarshal(data, &m) != nil {
 		return data
 	}
-	delete(m, "AccessToken")
 	delete(m, "IdToken")
 	out, err := json.Marshal(m)
 	if err != nil {

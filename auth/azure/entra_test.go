@@ -12,12 +12,12 @@ func TestRefreshState(t *testing.T) {
 	if err := json.Unmarshal(refreshState([]byte(full)), &got); err != nil {
 		t.Fatal(err)
 	}
-	for _, k := range []string{"RefreshToken", "Account", "AppMetadata"} {
+	for _, k := range []string{"AccessToken", "RefreshToken", "Account", "AppMetadata"} {
 		if _, ok := got[k]; !ok {
 			t.Errorf("%s was dropped", k)
 		}
 	}
-	for _, k := range []string{"AccessToken", "IdToken"} {
+	for _, k := range []string{"IdToken"} {
 		if _, ok := got[k]; ok {
 			t.Errorf("%s was kept", k)
 		}
