@@ -164,6 +164,18 @@ func (c *Chosen) GetMany(ctx context.Context, service string, users []string) ([
 	return out, nil
 }
 
+// GetService implements [ServiceReader] where the chosen store can.
+func (c *Chosen) GetService(ctx context.Context, service string) ([]string, error) {
+	k, err := c.pick()
+	if err != nil {
+		return nil, err
+	}
+	if sr, ok := k.(ServiceReader); ok {
+		return sr.GetService(ctx, service)
+	}
+	return nil, errors.ErrUnsupported
+}
+
 // Accounts implements [Lister] where the chosen store can list.
 func (c *Chosen) Accounts(ctx context.Context, service string) ([]string, error) {
 	k, err := c.pick()

@@ -74,6 +74,18 @@ func (k OS) GetMany(ctx context.Context, service string, users []string) ([]stri
 	return secrets, err
 }
 
+// GetService implements [ServiceReader] on Linux: one search for the items
+// feedkey wrote under service (its marker attribute keeps other programs'
+// items out) and one GetSecrets, whatever the number of chunks.
+func (k OS) GetService(ctx context.Context, service string) ([]string, error) {
+	var secrets []string
+	err := k.do(ctx, opRead, service, "", func(ctx context.Context) (err error) {
+		secrets, err = getService(ctx, service)
+		return err
+	})
+	return secrets, err
+}
+
 // Set implements [Keychain].
 func (k OS) Set(ctx context.Context, service, user, secret string) error {
 	return k.do(ctx, opWrite, service, user, func(context.Context) error {

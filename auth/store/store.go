@@ -32,8 +32,15 @@ const ServicePrefix = "feedkey:"
 // macOS's ~3,000 for service, account and value together.
 const chunkSize = 2000
 
-// version is the record format; readers refuse newer ones.
-const version = 1
+// version is the newest record format, which readers accept; newer ones
+// they refuse. Format 2 tags each chunk with its generation and index
+// (chunkTag), so that a store can read a whole record in one round
+// ([ServiceReader]); records that fit inline are still written as format 1,
+// which every feedkey reads.
+const (
+	version       = 2
+	inlineVersion = 1
+)
 
 // readAttempts bounds how often Load re-reads a record whose chunks were
 // replaced by a writer while it was reading.
@@ -121,10 +128,108 @@ func chunkAccount(gen int64, i int) string {
 	return "chunk-" + strconv.FormatInt(gen, 10) + "-" + strconv.Itoa(i)
 }
 
+// maxTag bounds the length of a chunk tag: 19 digits of generation, 2 of
+// index, and the separators.
+const maxTag = 24
+
+// chunkTag starts the value of chunk i of generation gen (format 2): the
+// value says which part it is without its account name, which a Secret
+// Service search does not return.
+func chunkTag(gen int64, i int) string {
+	return strconv.FormatInt(gen, 10) + "." + strconv.Itoa(i) + ":"
+}
+
+// ServiceReader is implemented by keychains that read every entry feedkey
+// wrote under a service in one round (Secret Service: one search, one
+// GetSecrets), values in no particular order. Any error sends Load to the
+// entry-by-entry path, which explains it.
+type ServiceReader interface {
+	GetService(ctx context.Context, service string) ([]string, error)
+}
+
+// credential returns what rec holds, chunks aside.
+func (rec record) credential(svc string) (Credential, error) {
+	c := Credential{Kind: rec.Kind, Username: rec.Username, Secret: rec.Secret, Data: rec.Data}
+	var err error
+	if rec.Expires != "" {
+		if c.Expires, err = time.Parse(time.RFC3339, rec.Expires); err != nil {
+			return Credential{}, fmt.Errorf("%s: bad expiry: %w", svc, ErrCorrupt)
+		}
+	}
+	if rec.Issued != "" {
+		if c.Issued, err = time.Parse(time.RFC3339, rec.Issued); err != nil {
+			return Credential{}, fmt.Errorf("%s: bad issue time: %w", svc, ErrCorrupt)
+		}
+	}
+	return c, nil
+}
+
+// loadOneRound reads a record through a [ServiceReader]: the head is the one
+// value that is JSON, the chunks the values tagged with its generation. It
+// reports false whenever that is not clear-cut (no reader, an older
+// record, a write under way, anything odd), and Load then reads entry by
+// entry.
+func (s *Store) loadOneRound(ctx context.Context, svc string) (Credential, bool) {
+	sr, ok := s.Keychain.(ServiceReader)
+	if !ok {
+		return Credential{}, false
+	}
+	vals, err := sr.GetService(ctx, svc)
+	if err != nil {
+		return Credential{}, false
+	}
+	var head string
+	heads := 0
+	for _, v := range vals {
+		if strings.HasPrefix(v, "{") {
+			head, heads = v, heads+1
+		}
+	}
+	if heads != 1 {
+		return Credential{}, false
+	}
+	rec, err := parseRecord(svc, head)
+	if err != nil {
+		return Credential{}, false
+	}
+	c, err := rec.credential(svc)
+	if err != nil {
+		return Credential{}, false
+	}
+	if rec.Chunks == 0 {
+		return c, true
+	}
+	if rec.V < 2 {
+		return Credential{}, false
+	}
+	parts := make([]string, rec.Chunks)
+	for i := range parts {
+		tag := chunkTag(rec.Gen, i)
+		for _, v := range vals {
+			if strings.HasPrefix(v, tag) {
+				parts[i] = v
+				break
+			}
+		}
+		if parts[i] == "" {
+			return Credential{}, false
+		}
+	}
+	p, err := joinChunks(svc, rec, parts)
+	if err != nil {
+		return Credential{}, false
+	}
+	c.Secret, c.Data = p.Secret, p.Data
+	return c, true
+}
+
 // Load returns credential id, or an error wrapping [ErrNotFound],
 // [ErrCorrupt] or [ErrUnavailable].
 func (s *Store) Load(ctx context.Context, id string) (Credential, error) {
 	svc := Service(id)
+	if c, ok := s.loadOneRound(ctx, svc); ok {
+		return c, nil
+	}
 	var lastErr error
 	for range readAttempts {
 		rec, err := s.head(ctx, svc)
@@ -135,16 +240,9 @@ func (s *Store) Load(ctx context.Context, id string) (Credential, error) {
 		if err != nil {
 			return Credential{}, err
 		}
-		c := Credential{Kind: rec.Kind, Username: rec.Username, Secret: rec.Secret, Data: rec.Data}
-		if rec.Expires != "" {
-			if c.Expires, err = time.Parse(time.RFC3339, rec.Expires); err != nil {
-				return Credential{}, fmt.Errorf("%s: bad expiry: %w", svc, ErrCorrupt)
-			}
-		}
-		if rec.Issued != "" {
-			if c.Issued, err = time.Parse(time.RFC3339, rec.Issued); err != nil {
-				return Credential{}, fmt.Errorf("%s: bad issue time: %w", svc, ErrCorrupt)
-			}
+		c, err := rec.credential(svc)
+		if err != nil {
+			return Credential{}, err
 		}
 		if rec.Chunks == 0 {
 			return c, nil
@@ -177,6 +275,11 @@ func (s *Store) head(ctx context.Context, svc string) (record, error) {
 	if err != nil {
 		return record{}, err
 	}
+	return parseRecord(svc, raw)
+}
+
+// parseRecord parses and checks a head record.
+func parseRecord(svc, raw string) (record, error) {
 	var rec record
 	if err := json.Unmarshal([]byte(raw), &rec); err != nil || rec.V == 0 {
 		return record{}, fmt.Errorf("keychain item %s: %w (remove it with `feedkey logout`)", svc, ErrCorrupt)
@@ -216,6 +319,21 @@ func (s *Store) readChunks(ctx context.Context, svc string, rec record) (payload
 	if err != nil {
 		return payload{}, err
 	}
+	return joinChunks(svc, rec, parts)
+}
+
+// joinChunks checks and strips the chunks' tags (format 2), and checks the
+// joined payload against the record's sum.
+func joinChunks(svc string, rec record, parts []string) (payload, error) {
+	if rec.V >= 2 {
+		for i, p := range parts {
+			tag := chunkTag(rec.Gen, i)
+			if !strings.HasPrefix(p, tag) {
+				return payload{}, errSum // another generation's part: a writer got in
+			}
+			parts[i] = p[len(tag):]
+		}
+	}
 	joined := strings.Join(parts, "")
 	if sum := sha256.Sum256([]byte(joined)); hex.EncodeToString(sum[:]) != rec.Sum {
 		return payload{}, errSum
@@ -239,7 +357,7 @@ func (s *Store) Save(ctx context.Context, id string, c Credential) error {
 		return err
 	}
 	rec := record{
-		V:        version,
+		V:        inlineVersion,
 		Kind:     c.Kind,
 		Username: c.Username,
 		Issued:   rfc3339(c.Issued),
@@ -259,14 +377,15 @@ func (s *Store) Save(ctx context.Context, id string, c Credential) error {
 		if err != nil {
 			return err
 		}
-		parts := split(string(p), chunkSize)
+		// Each value, tag included, stays within chunkSize.
+		parts := split(string(p), chunkSize-maxTag)
 		for i, part := range parts {
-			if err := s.Keychain.Set(ctx, svc, chunkAccount(rec.Gen, i), part); err != nil {
+			if err := s.Keychain.Set(ctx, svc, chunkAccount(rec.Gen, i), chunkTag(rec.Gen, i)+part); err != nil {
 				return err
 			}
 		}
 		sum := sha256.Sum256(p)
-		rec.Secret, rec.Data, rec.Chunks, rec.Sum = "", nil, len(parts), hex.EncodeToString(sum[:])
+		rec.V, rec.Secret, rec.Data, rec.Chunks, rec.Sum = version, "", nil, len(parts), hex.EncodeToString(sum[:])
 		if inline, err = json.Marshal(rec); err != nil {
 			return err
 		}

@@ -2,6 +2,7 @@ package store_test
 
 import (
 	"context"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"os"
@@ -128,7 +129,11 @@ func TestChunksOnSecretService(t *testing.T) {
 				t.Fatalf("item %v: %d bytes, %v, %v", it, len(v), ok, err)
 			}
 		}
-		// Read back in one batch of searches and one GetSecrets.
+		// One search and one GetSecrets return the head and its tagged
+		// chunks: what Load reads in one round.
+		if vals, err := (store.OS{}).GetService(ctx, svc); err != nil || len(vals) != 4 {
+			t.Fatalf("GetService after save %d: %d values, %v", i, len(vals), err)
+		}
 		if c, err := st.Load(ctx, id); err != nil || c.Secret != secret {
 			t.Fatalf("Load after save %d: %d bytes, %v", i, len(c.Secret), err)
 		}
@@ -253,4 +258,91 @@ func TestFindByService(t *testing.T) {
 	if _, _, err := (store.OS{}).Find(ctx, "find-nobody"); !errors.Is(err, store.ErrNotFound) {
 		t.Fatalf("Find(missing) = %v, want ErrNotFound", err)
 	}
+}
+
+// oneRound is a Memory keychain that also reads a whole service at once,
+// and counts the entry-by-entry reads Load falls back to.
+type oneRound struct {
+	storetest.Memory
+	gets int
+}
+
+func (o *oneRound) Get(ctx context.Context, service, user string) (string, error) {
+	o.gets++
+	return o.Memory.Get(ctx, service, user)
+}
+
+func (o *oneRound) GetService(ctx context.Context, service string) ([]string, error) {
+	accts, err := o.Memory.Accounts(ctx, service)
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, a := range accts {
+		v, _ := o.Memory.Get(ctx, service, a)
+		out = append(out, v)
+	}
+	return out, nil
+}
+
+// TestOneRoundRead: a store that reads a whole service at once serves a
+// chunked record (format 2) without reading entry by entry, whatever
+// garbage lies beside it, and anything unclear goes the old way: records
+// in format 1 (written by older feedkeys) included.
+func TestOneRoundRead(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	big := strings.Repeat("x", 7000)
+	svc := store.Service("r")
+	for _, tc := range []struct {
+		name      string
+		plant     func(kc *oneRound)
+		wantGets  bool // the entry-by-entry path ran
+		wantValue string
+	}{
+		{"chunked", nil, false, big},
+		{"a stale chunk of another generation beside it", func(kc *oneRound) {
+			kc.Memory.Set(ctx, svc, "chunk-1-0", "1.0:{\"secret\":\"stale")
+		}, false, big},
+		{"a second head (a foreign value)", func(kc *oneRound) {
+			kc.Memory.Set(ctx, svc, "odd", `{"v":1,"secret":"planted"}`)
+		}, true, big},
+		{"format 1 (untagged chunks)", func(kc *oneRound) {
+			payload := `{"secret":"` + big + `"}`
+			sum := sha256.Sum256([]byte(payload))
+			for _, a := range mustAccounts(t, &kc.Memory, svc) {
+				kc.Memory.Delete(ctx, svc, a)
+			}
+			kc.Memory.Set(ctx, svc, "chunk-7-0", payload[:3000])
+			kc.Memory.Set(ctx, svc, "chunk-7-1", payload[3000:])
+			kc.Memory.Set(ctx, svc, store.Account, fmt.Sprintf(`{"v":1,"kind":"token","gen":7,"chunks":2,"sum":"%x"}`, sum))
+		}, true, big},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			kc := &oneRound{}
+			if err := store.New(kc).Save(ctx, "r", store.Credential{Kind: "token", Secret: big}); err != nil {
+				t.Fatal(err)
+			}
+			if tc.plant != nil {
+				tc.plant(kc)
+			}
+			kc.gets = 0
+			c, err := store.New(kc).Load(ctx, "r")
+			if err != nil || c.Secret != tc.wantValue {
+				t.Fatalf("Load = %d bytes, %v", len(c.Secret), err)
+			}
+			if (kc.gets > 0) != tc.wantGets {
+				t.Errorf("%d entry-by-entry reads; want them: %v", kc.gets, tc.wantGets)
+			}
+		})
+	}
+}
+
+func mustAccounts(t *testing.T, m *storetest.Memory, svc string) []string {
+	t.Helper()
+	a, err := m.Accounts(context.Background(), svc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return a
 }
