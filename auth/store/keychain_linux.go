@@ -32,7 +32,7 @@ func preflight(ctx context.Context, op, service, user string) error {
 	if !sessionbus.Available() {
 		return fmt.Errorf("%w: no D-Bus session bus (DBUS_SESSION_BUS_ADDRESS is not set): run inside a desktop session or `dbus-run-session`", ErrUnavailable)
 	}
-	conn, err := dbus.SessionBus()
+	conn, err := sessionBus()
 	if err != nil {
 		return fmt.Errorf("%w: cannot connect to the D-Bus session bus: %v", ErrUnavailable, err)
 	}
@@ -62,7 +62,7 @@ func get(ctx context.Context, service, user string) (string, error) {
 // item that is missing or locked sends the caller to get, one by one, which
 // says why.
 func getMany(ctx context.Context, service string, users []string) ([]string, error) {
-	conn, err := dbus.SessionBus()
+	conn, err := sessionBus()
 	if err != nil {
 		return nil, err
 	}
@@ -116,7 +116,7 @@ func getService(ctx context.Context, service string) ([]string, error) {
 	if !owned(service) {
 		return nil, errors.ErrUnsupported
 	}
-	conn, err := dbus.SessionBus()
+	conn, err := sessionBus()
 	if err != nil {
 		return nil, err
 	}
@@ -256,7 +256,7 @@ func del(service, user string) error {
 // item properties, which the hot path avoids (see get): it runs only when a
 // credential is written and in `feedkey doctor`.
 func list(ctx context.Context, service string) ([]string, error) {
-	conn, err := dbus.SessionBus()
+	conn, err := sessionBus()
 	if err != nil {
 		return nil, err
 	}
@@ -298,7 +298,7 @@ func foreignOr(ctx context.Context, service dbus.BusObject, attrs map[string]str
 // foreign counts the items under service that lack feedkey's marker: left
 // by another program, they are never served.
 func foreign(ctx context.Context, service string) (int, error) {
-	conn, err := dbus.SessionBus()
+	conn, err := sessionBus()
 	if err != nil {
 		return 0, err
 	}
@@ -321,7 +321,7 @@ func find(ctx context.Context, service string) (user, secret string, err error) 
 }
 
 func lookup(ctx context.Context, attrs map[string]string, wantUser bool) (user, secret string, err error) {
-	conn, err := dbus.SessionBus()
+	conn, err := sessionBus()
 	if err != nil {
 		return "", "", err
 	}
@@ -415,7 +415,7 @@ func resetSession() {
 
 // diagnose is called when a call timed out and names the likely cause.
 func diagnose() error {
-	conn, err := dbus.SessionBus()
+	conn, err := sessionBus()
 	if err != nil {
 		return nil
 	}
@@ -547,7 +547,7 @@ func secretServiceAvailable() bool {
 	if !sessionbus.Available() {
 		return false
 	}
-	conn, err := dbus.SessionBus()
+	conn, err := sessionBus()
 	if err != nil {
 		return false
 	}
