@@ -26,9 +26,8 @@ func newCmdGitCredential(env *Env) *cobra.Command {
 		Short: "Answer git's credential requests for Azure Repos (a git credential.helper)",
 		Long: "Answers git's credential helper protocol on stdin/stdout for Azure Repos remotes\n" +
 			"(https://dev.azure.com/ORG/..., https://ORG.visualstudio.com/...) of organizations\n" +
-			"with a configured Azure feed, with the same sign-in. Configure it with\n" +
-			"  git config --global credential.https://dev.azure.com.helper \"!'/path/to/feedkey' git-credential\"\n" +
-			"  git config --global credential.https://dev.azure.com.useHttpPath true",
+			"with a configured Azure feed, with the same sign-in. Configure git for it with\n" +
+			"  feedkey setup git ORG --apply",
 		Hidden: true, // run by git, not by people
 		Args:   exactly("ACTION"),
 		RunE: func(cmd *cobra.Command, args []string) error {
