@@ -41,6 +41,9 @@ type Env struct {
 	// looked for beside it.
 	Executable string
 	Getenv     func(string) string
+	// Environ is the environment children start from (`feedkey exec`,
+	// pip run by doctor); nil means none.
+	Environ func() []string
 	// LookupEnv reads the variables the config depends on
 	// (FEEDKEY_SYSTEM_CONFIG, PACKAGEMANAGER_ADDRESS); nil means the
 	// process environment.
@@ -57,6 +60,14 @@ type Env struct {
 // config loads the config with env's environment.
 func (env *Env) config() (*config.Config, error) {
 	return config.LoadEnv(env.ConfigPath, env.LookupEnv)
+}
+
+// environ returns the environment for a child process.
+func (env *Env) environ() []string {
+	if env.Environ == nil {
+		return nil
+	}
+	return env.Environ()
 }
 
 // creds returns the credential manager over env's keychain and providers.
@@ -91,6 +102,7 @@ func System() (*Env, error) {
 		ConfigPath:  path,
 		Executable:  exe,
 		Getenv:      os.Getenv,
+		Environ:     os.Environ,
 		LookupEnv:   os.LookupEnv,
 		LookPath:    exec.LookPath,
 		Now:         time.Now,
@@ -98,7 +110,7 @@ func System() (*Env, error) {
 		NewProvider: providers,
 	}
 	env.Keychain = store.Choose(func() string {
-		if b := os.Getenv("FEEDKEY_STORE"); b != "" {
+		if b := env.Getenv("FEEDKEY_STORE"); b != "" {
 			return b
 		}
 		if cfg, err := env.config(); err == nil {

@@ -264,6 +264,11 @@ func TestExec(t *testing.T) {
 	if code := e.run("", "exec", "--pip-index-url", "my-team", "--", "sh", "-c", `echo "$PIP_INDEX_URL"`); code != 0 || strings.TrimSpace(e.out.String()) != "https://__token__:tok-team-123@pypi.example/team/simple/" {
 		t.Errorf("--pip-index-url = %d %q", code, e.out)
 	}
+	// The child starts from the injected environment, plus the feeds'.
+	e.Environ = func() []string { return []string{"FROM_PARENT=yes"} }
+	if code := e.run("", "exec", "--feed", "my-team", "--", "sh", "-c", `echo "$FROM_PARENT ${#UV_INDEX_MY_TEAM_PASSWORD}"`); code != 0 || strings.TrimSpace(e.out.String()) != "yes 12" {
+		t.Errorf("exec with an environment = %d %q", code, e.out)
+	}
 	if code := e.run("", "exec", "--", "sh", "-c", "exit 7"); code != 7 {
 		t.Errorf("the child's exit 7 became %d", code)
 	}

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
-	"os"
 	"os/exec"
 	"slices"
 	"strings"
@@ -86,7 +85,7 @@ func runExec(ctx context.Context, env *Env, opts execOptions) error {
 	if len(ids) == 0 {
 		return errors.New("no feeds configured: add one with `feedkey add URL`")
 	}
-	vars := os.Environ()
+	vars := env.environ()
 	for _, id := range ids {
 		f, ok := cfg.Feed(id)
 		if !ok {

@@ -37,7 +37,7 @@ func checkPip(ctx context.Context, env *Env, cfg *config.Config, d *doctor) {
 			return
 		}
 	}
-	out, err := runPip(ctx, pip, "--version")
+	out, err := runPip(ctx, env, pip, "--version")
 	if err != nil {
 		d.fail("pip", fmt.Errorf("%s --version: %w", pip, err))
 		return
@@ -54,7 +54,7 @@ func checkPip(ctx context.Context, env *Env, cfg *config.Config, d *doctor) {
 	d.ok("pip", fmt.Sprintf("%s is pip %d.%d", pip, version[0], version[1]))
 
 	settings := map[string]setting{}
-	if list, err := runPip(ctx, pip, "config", "list"); err == nil {
+	if list, err := runPip(ctx, env, pip, "config", "list"); err == nil {
 		settings = pipConfig(list)
 	}
 	for _, name := range []string{"keyring-provider", "index-url", "extra-index-url"} {
@@ -186,11 +186,11 @@ func checkIndexUser(d *doctor, tool string, cfg *config.Config, raw, from string
 	d.ok(tool, fmt.Sprintf("index URL of feed %s (%s) has the user name %s", f.ID, from, user.Username()))
 }
 
-func runPip(ctx context.Context, pip string, args ...string) (string, error) {
+func runPip(ctx context.Context, env *Env, pip string, args ...string) (string, error) {
 	ctx, cancel := context.WithTimeout(ctx, pipRunTimeout)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, pip, args...)
-	cmd.Env = append(os.Environ(), "PIP_DISABLE_PIP_VERSION_CHECK=1", "PIP_NO_INPUT=1")
+	cmd.Env = append(env.environ(), "PIP_DISABLE_PIP_VERSION_CHECK=1", "PIP_NO_INPUT=1")
 	out, err := cmd.Output()
 	return string(out), err
 }
