@@ -137,6 +137,9 @@ var errSilent = errors.New("")
 // Main runs feedkey with argv (without the program name) and returns the
 // exit code: 0 success, 1 failure, 2 bad usage.
 func Main(ctx context.Context, argv []string, env *Env) int {
+	if code, ok := runOnWindows(ctx, argv, env); ok {
+		return code
+	}
 	root := newRootCmd(env)
 	root.SetArgs(argv)
 	root.SetIn(env.In)

@@ -86,20 +86,10 @@ func runDoctor(ctx context.Context, env *Env, opts doctorOptions) error {
 	} else {
 		d.fail("config", err)
 	}
-	kerr := checkKeychain(ctx, env.Keychain)
-	good := "reachable and unlocked"
-	if name := storeDescription(env.Keychain); name != "" {
-		good += ": " + name
-	}
-	d.add("keychain", kerr, good)
-	if cfg != nil && kerr == nil {
-		for _, err := range checkRecords(ctx, env.Keychain, cfg) {
-			d.fail("keychain", err)
-		}
-		for _, err := range checkOrphans(ctx, env, cfg, opts.Fix) {
-			d.fail("keychain", err)
-		}
-		checkFeeds(ctx, env, cfg, d)
+	if checkWindows(ctx, env, d) {
+		d.note("keychain", "none used here: the Windows feedkey keeps the credentials")
+	} else {
+		checkStore(ctx, env, cfg, opts, d)
 	}
 	helper, err := checkHelperOnPath(ctx, env)
 	d.add("helper", err, "`keyring` on PATH is feedkey's helper: "+helper)
@@ -158,6 +148,26 @@ func feedkeyCommand() string {
 		return "feedkey.exe"
 	}
 	return "feedkey"
+}
+
+// checkStore checks the keychain in use here and the feeds' records in it.
+func checkStore(ctx context.Context, env *Env, cfg *config.Config, opts doctorOptions, d *doctor) {
+	kerr := checkKeychain(ctx, env.Keychain)
+	good := "reachable and unlocked"
+	if name := storeDescription(env.Keychain); name != "" {
+		good += ": " + name
+	}
+	d.add("keychain", kerr, good)
+	if cfg == nil || kerr != nil {
+		return
+	}
+	for _, err := range checkRecords(ctx, env.Keychain, cfg) {
+		d.fail("keychain", err)
+	}
+	for _, err := range checkOrphans(ctx, env, cfg, opts.Fix) {
+		d.fail("keychain", err)
+	}
+	checkFeeds(ctx, env, cfg, d)
 }
 
 // checkKeychain writes, reads back and deletes a probe entry.

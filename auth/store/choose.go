@@ -15,6 +15,9 @@ const (
 	BackendSecretService = "secret-service"
 	BackendKeyctl        = "keyctl"
 	BackendFile          = "file"
+	// BackendWindows hands credentials to the Windows feedkey from inside
+	// WSL (internal/wsl); no keychain is opened here.
+	BackendWindows = "windows"
 )
 
 // Chosen is the keychain picked for this machine, on first use: the
@@ -100,6 +103,8 @@ func open(backend string) (Keychain, string, error) {
 			return nil, "", fmt.Errorf("%w: the kernel keyring cannot be used here (not Linux, or blocked by seccomp); to keep credentials in a file set FEEDKEY_STORE=file", ErrUnavailable)
 		}
 		return keyctlStore(), BackendKeyctl, nil
+	case BackendWindows:
+		return nil, "", fmt.Errorf("%w: the store \"windows\" is the Windows feedkey's: inside WSL, feedkey and its helper hand their work to it (this command cannot)", ErrUnavailable)
 	case BackendFile:
 		p, err := DefaultFilePath()
 		if err != nil {
@@ -107,7 +112,7 @@ func open(backend string) (Keychain, string, error) {
 		}
 		return File{Path: p}, BackendFile, nil
 	}
-	return nil, "", fmt.Errorf("%w: unknown store %q (want auto, secret-service, keyctl or file)", ErrUnavailable, backend)
+	return nil, "", fmt.Errorf("%w: unknown store %q (want auto, secret-service, keyctl, file or windows)", ErrUnavailable, backend)
 }
 
 // Get implements [Keychain].

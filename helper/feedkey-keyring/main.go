@@ -9,7 +9,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
+	"os/exec"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -19,6 +21,7 @@ import (
 	"github.com/feedkey/feedkey/control"
 	"github.com/feedkey/feedkey/helper/keyringcli"
 	"github.com/feedkey/feedkey/internal/console"
+	"github.com/feedkey/feedkey/internal/wsl"
 )
 
 // trayAnswer is how long the tray has to answer a ping before it counts as
@@ -46,7 +49,13 @@ func main() {
 	loadConfig := sync.OnceValues(func() (*config.Config, error) {
 		return config.LoadCached(path, keyringcli.IndexPath(path), nil)
 	})
+	delegate, err := windowsDelegate(loadConfig)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "feedkey-keyring: %v\n", err)
+		os.Exit(1)
+	}
 	os.Exit(keyringcli.Run(context.Background(), os.Args[1:], keyringcli.Env{
+		Delegate:   delegate,
 		Stdin:      os.Stdin,
 		Stdout:     os.Stdout,
 		Stderr:     os.Stderr,
@@ -104,4 +113,32 @@ func main() {
 		// CI and scripted runs never wait for a person (SPEC §6).
 		Interactive: os.Getenv("CI") != "true" && os.Getenv("FEEDKEY_NONINTERACTIVE") != "1",
 	}))
+}
+
+// delegateWait bounds a run handed to the Windows helper, which may wait for
+// a sign-in until its code expires.
+const delegateWait = control.MaxPromptWait + time.Minute
+
+// windowsDelegate returns, inside WSL with the store "windows" (or "auto"
+// and the Windows feedkey installed), the Windows helper this run is handed
+// to; else nil. Outside WSL it costs one environment read and one stat.
+func windowsDelegate(loadConfig func() (*config.Config, error)) (keyringcli.Delegator, error) {
+	asked := os.Getenv("FEEDKEY_STORE")
+	if asked == "" {
+		if !wsl.Running(os.Getenv) {
+			return nil, nil
+		}
+		if cfg, err := loadConfig(); err == nil {
+			asked = cfg.Store.Backend
+		}
+	}
+	p, ok, err := wsl.Delegation(asked, os.Getenv, exec.LookPath)
+	if err != nil || !ok {
+		return nil, err
+	}
+	return func(ctx context.Context, argv []string, stdin io.Reader) ([]byte, int, error) {
+		ctx, cancel := context.WithTimeout(ctx, delegateWait)
+		defer cancel()
+		return wsl.Run(ctx, p.Helper, argv, stdin, os.Stderr)
+	}, nil
 }

@@ -73,6 +73,9 @@ type Env struct {
 	// asks the tray, else starts `feedkey token` in the background. It
 	// must return within ctx's deadline. Nil means no refresh.
 	RefreshBeside func(ctx context.Context, service string) error
+	// Delegate, when set, answers every command line instead of this
+	// helper (inside WSL, the Windows feedkey's helper; see internal/wsl).
+	Delegate Delegator
 }
 
 // besideTimeout bounds how long serving a valid token may wait for the tray
@@ -123,7 +126,11 @@ func Run(ctx context.Context, argv []string, env Env) int {
 		return 2
 	}
 	h := &handler{env: env, args: args}
-	if err := h.run(ctx); err != nil {
+	run := h.run
+	if env.Delegate != nil && !args.Help {
+		run = func(ctx context.Context) error { return h.delegate(ctx, argv) }
+	}
+	if err := run(ctx); err != nil {
 		var code errExit
 		if errors.As(err, &code) {
 			return int(code)
