@@ -84,7 +84,7 @@ func runGitCredential(ctx context.Context, env *Env, opts gitCredentialOptions) 
 		return fmt.Errorf("git-credential: %s: %w", req.Host, err)
 	}
 	c, err := env.creds().Repo(ctx, cfg, f)
-	if errors.Is(err, auth.ErrSignInRequired) && gitMayWait(env) {
+	if errors.Is(err, auth.ErrSignInRequired) && mayWait(env) {
 		if err = gitSignIn(ctx, env, cfg, f, err); err == nil {
 			c, err = env.creds().Repo(ctx, cfg, f)
 		}
@@ -110,9 +110,9 @@ func hasAzureFeed(feeds []feed.Feed) bool {
 	return false
 }
 
-// gitMayWait reports whether a person may be waited for: not in CI or a
+// mayWait reports whether a person may be waited for: not in CI or a
 // scripted run (as the helper decides).
-func gitMayWait(env *Env) bool {
+func mayWait(env *Env) bool {
 	return env.Getenv("CI") != "true" && env.Getenv("FEEDKEY_NONINTERACTIVE") != "1"
 }
 

@@ -18,9 +18,16 @@ var onWindows = map[string]bool{
 	"token": true, "refresh": true, "status": true, "git-credential": true,
 }
 
-// windowsWait bounds a command run by the Windows feedkey, which may wait
-// for a sign-in until its code expires.
-const windowsWait = control.MaxPromptWait + time.Minute
+// windowsWait bounds a command run by the Windows feedkey: one that may
+// wait for a sign-in gets until its code expires; the others (which never
+// prompt) a minute.
+const (
+	windowsWait       = time.Minute
+	windowsSignInWait = control.MaxPromptWait + time.Minute
+)
+
+// mayPrompt are the commands that can wait for a person.
+var mayPrompt = map[string]bool{"add": true, "login": true, "token": true, "refresh": true, "git-credential": true}
 
 // windowsPrograms returns the Windows feedkey to hand commands to, when
 // this is WSL and the store is "windows" (or "auto" with it installed).
@@ -55,7 +62,11 @@ func runOnWindows(ctx context.Context, argv []string, env *Env) (code int, ok bo
 	if argv[0] == "status" && !hasFlag(argv, "--json") {
 		fmt.Fprintf(env.Out, "Store: windows (the Windows feedkey's: %s)\n\n", p.Feedkey)
 	}
-	ctx, cancel := context.WithTimeout(ctx, windowsWait)
+	wait := windowsWait
+	if mayPrompt[argv[0]] && mayWait(env) {
+		wait = windowsSignInWait
+	}
+	ctx, cancel := context.WithTimeout(ctx, wait)
 	defer cancel()
 	out, code, err := wsl.Run(ctx, p.Feedkey, argv, env.In, env.Err)
 	if err != nil {

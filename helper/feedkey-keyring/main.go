@@ -49,7 +49,9 @@ func main() {
 	loadConfig := sync.OnceValues(func() (*config.Config, error) {
 		return config.LoadCached(path, keyringcli.IndexPath(path), nil)
 	})
-	delegate, err := windowsDelegate(loadConfig)
+	// CI and scripted runs never wait for a person (SPEC §6).
+	interactive := os.Getenv("CI") != "true" && os.Getenv("FEEDKEY_NONINTERACTIVE") != "1"
+	delegate, err := windowsDelegate(loadConfig, interactive)
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "feedkey-keyring: %v\n", err)
 		os.Exit(1)
@@ -110,19 +112,21 @@ func main() {
 			}
 			return keyringcli.StartFeedkeyToken(ctx, service)
 		},
-		// CI and scripted runs never wait for a person (SPEC §6).
-		Interactive: os.Getenv("CI") != "true" && os.Getenv("FEEDKEY_NONINTERACTIVE") != "1",
+		Interactive: interactive,
 	}))
 }
 
-// delegateWait bounds a run handed to the Windows helper, which may wait for
-// a sign-in until its code expires.
-const delegateWait = control.MaxPromptWait + time.Minute
+// delegateWait bounds a run handed to the Windows helper; one that may wait
+// for a person gets until a sign-in's code expires.
+const (
+	delegateWait       = time.Minute
+	delegateSignInWait = control.MaxPromptWait + time.Minute
+)
 
 // windowsDelegate returns, inside WSL with the store "windows" (or "auto"
 // and the Windows feedkey installed), the Windows helper this run is handed
 // to; else nil. Outside WSL it costs one environment read and one stat.
-func windowsDelegate(loadConfig func() (*config.Config, error)) (keyringcli.Delegator, error) {
+func windowsDelegate(loadConfig func() (*config.Config, error), interactive bool) (keyringcli.Delegator, error) {
 	asked := os.Getenv("FEEDKEY_STORE")
 	if asked == "" {
 		if !wsl.Running(os.Getenv) {
@@ -136,8 +140,12 @@ func windowsDelegate(loadConfig func() (*config.Config, error)) (keyringcli.Dele
 	if err != nil || !ok {
 		return nil, err
 	}
+	wait := delegateWait
+	if interactive {
+		wait = delegateSignInWait
+	}
 	return func(ctx context.Context, argv []string, stdin io.Reader) ([]byte, int, error) {
-		ctx, cancel := context.WithTimeout(ctx, delegateWait)
+		ctx, cancel := context.WithTimeout(ctx, wait)
 		defer cancel()
 		return wsl.Run(ctx, p.Helper, argv, stdin, os.Stderr)
 	}, nil

@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -36,13 +37,38 @@ const MaxOutput = 1 << 20
 
 // Running reports whether this is a WSL distribution: WSL sets
 // WSL_DISTRO_NAME for every process it starts, and registers its interop
-// with binfmt_misc.
+// with binfmt_misc (as WSLInterop-late in newer WSL 2 releases).
 func Running(getenv func(string) string) bool {
 	if getenv("WSL_DISTRO_NAME") != "" {
 		return true
 	}
-	_, err := os.Stat("/proc/sys/fs/binfmt_misc/WSLInterop")
-	return err == nil
+	for _, p := range []string{"/proc/sys/fs/binfmt_misc/WSLInterop", "/proc/sys/fs/binfmt_misc/WSLInterop-late"} {
+		if _, err := os.Stat(p); err == nil {
+			return true
+		}
+	}
+	return false
+}
+
+// SafeArgs returns args with the password of any URL among them removed:
+// a command line is visible to every process of the machine, and a service
+// given as https://user:secret@host/ must not put the secret there. The
+// user name stays (it is part of what the service names).
+func SafeArgs(args []string) []string {
+	out := make([]string, len(args))
+	for i, a := range args {
+		out[i] = a
+		if !strings.Contains(a, "://") || !strings.Contains(a, "@") {
+			continue
+		}
+		if u, err := url.Parse(a); err == nil && u.User != nil {
+			if _, has := u.User.Password(); has {
+				u.User = url.User(u.User.Username())
+				out[i] = u.String()
+			}
+		}
+	}
+	return out
 }
 
 // Programs are the Windows programs feedkey hands work to.
@@ -122,7 +148,7 @@ func Delegation(asked string, getenv func(string) string, lookPath func(string) 
 // running at ctx's deadline, is an error.
 func Run(ctx context.Context, prog string, args []string, stdin io.Reader, stderr io.Writer) (stdout []byte, code int, err error) {
 	var out limited
-	cmd := exec.CommandContext(ctx, prog, args...)
+	cmd := exec.CommandContext(ctx, prog, SafeArgs(args)...)
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = stdin, &out, crlfWriter{stderr}
 	// A Windows program whose pipes outlive it must not hold us.
 	cmd.WaitDelay = time.Second

@@ -109,3 +109,12 @@ esac
 		t.Errorf("hang: %v after %v", err, time.Since(start))
 	}
 }
+
+func TestSafeArgs(t *testing.T) {
+	t.Parallel()
+	got := SafeArgs([]string{"get", "https://__token__:s3cret@h.example/simple/", "https://u@h.example/", "plain@text", "__token__"})
+	want := []string{"get", "https://__token__@h.example/simple/", "https://u@h.example/", "plain@text", "__token__"}
+	if strings.Join(got, " ") != strings.Join(want, " ") {
+		t.Errorf("SafeArgs = %q, want %q", got, want)
+	}
+}
