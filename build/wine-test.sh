@@ -116,6 +116,9 @@ expect_fail kr get "$bigurl" __token__
 # Plain entries, as Python keyring's own commands use them.
 printf 'plain-pw\n' | kr set plainsvc alice || failed "keyring set plainsvc alice"
 expect plain-pw kr get plainsvc alice
+# No user name: the entry is found by service, as Python keyring does.
+expect $'alice\nplain-pw' kr --mode creds get plainsvc
+expect '{"username": "alice", "password": "plain-pw"}' kr --mode creds --output json get plainsvc
 kr del plainsvc alice || failed "keyring del plainsvc alice"
 expect_fail kr get plainsvc alice
 printf 'crlf-pw\r\n' | kr set crlfsvc bob || failed "keyring set crlfsvc bob"
