@@ -47,9 +47,10 @@ go build -o "$bin/keyring.exe" ./helper/feedkey-keyring
 go test -c -o "$bin/store.test.exe" ./auth/store
 go test -c -o "$bin/feed.test.exe" ./auth/feed
 go test -c -o "$bin/control.test.exe" ./control
+go test -c -o "$bin/winpath.test.exe" ./internal/winpath
 unset GOOS GOARCH CGO_ENABLED
 
-echo "== wine: store contract and feed matcher tests"
+echo "== wine: store contract, feed matcher, control pipe and user PATH tests"
 # TestConcurrentReaders/file fails on Windows (a reader holding
 # credentials.json open makes the writer's rename fail, "Access denied"): a
 # known bug of the opt-in file store there, not of Wine.
@@ -60,6 +61,7 @@ wine "$bin/store.test.exe" -test.count=1 -test.skip '^TestConcurrentReaders$/^fi
 # other control tests dial a fresh server each time, and under Wine the first
 # connection to a go-winio pipe is never served: see build/wine/pipeprime.c.)
 wine "$bin/control.test.exe" -test.count=1 -test.run '^TestPipe'
+wine "$bin/winpath.test.exe" -test.count=1
 
 echo "== wine: the CLI and the helper as pip calls them"
 fail=0
@@ -149,6 +151,18 @@ wait
 expect_fail kr get "$url" __token__
 unset FEEDKEY_SOCKET
 echo "agent stage: $((SECONDS - t0)) s"
+
+echo "== wine: feedkey install puts its directory on the user PATH"
+wine reg add 'HKCU\Environment' /v PATH /t REG_EXPAND_SZ /d '%USERPROFILE%\bin' /f >/dev/null
+cp "$bin/keyring.exe" "$bin/feedkey-keyring.exe"
+# user_path prints the user Path's type and value as reg.exe shows them.
+user_path() { wine reg query 'HKCU\Environment' /v PATH | tr -d '\r' | sed -n 's/^ *PATH *//p'; }
+fk install --dir 'C:\fk\bin' >/dev/null || failed "feedkey install --dir C:\fk\bin"
+[[ $(user_path) == 'REG_EXPAND_SZ    C:\fk\bin;%USERPROFILE%\bin' ]] || failed "user Path after install: $(user_path)"
+fk install --dir 'C:\fk\bin' >/dev/null || failed "feedkey install again"
+fk install --no-path --dir 'C:\fk\other' >/dev/null || failed "feedkey install --no-path"
+[[ $(user_path) == 'REG_EXPAND_SZ    C:\fk\bin;%USERPROFILE%\bin' ]] || failed "user Path after a second install and --no-path: $(user_path)"
+expect 'feedkey.Keyring (priority: 10)' wine 'C:\fk\bin\keyring.exe' --list-backends
 
 ((fail == 0)) || exit 1
 echo "== wine: all passed in $((SECONDS - start)) s"
