@@ -145,6 +145,9 @@ wine reg delete 'HKCU\Software\Wine\Credential Manager\Generic: feedkey:token-py
 	failed "removing the stored token with reg.exe"
 expect tok-small-1 kr get "$url" __token__
 expect "$json" kr --mode creds --output json get "$url"
+# Single instance: a second agent finds the first over the pipe and exits.
+second=$(timeout 60 wine "$bin/feedkey.exe" agent 2>&1) || failed "a second feedkey agent exited $? ($second)"
+[[ $second == *"already running"* ]] || failed "a second feedkey agent did not find the first: $second"
 wine taskkill /f /im feedkey.exe >/dev/null 2>&1 || failed "stopping the agent"
 wait
 # No agent, no stored token: the helper answers "not found" on its own.
