@@ -48,11 +48,14 @@ func pipeName(path string) string {
 	return pipePrefix + "feedkey-" + hex.EncodeToString(sum[:12])
 }
 
-// pipeSDDL is the security descriptor of the control pipe: a protected DACL
-// (nothing inherited) that gives full access to sid alone, the Windows
-// equivalent of a 0600 socket in a 0700 directory with a peer-uid check.
-// Administrators and SYSTEM are not listed; they can take ownership anyway.
-func pipeSDDL(sid string) string { return "D:P(A;;GA;;;" + sid + ")" }
+// pipeSDDL is the security descriptor of the control pipe: owned by sid
+// (said explicitly, so that the client's owner check does not depend on
+// the token's default owner, an Administrators group when elevated) with a
+// protected DACL (nothing inherited) that gives full access to sid alone,
+// the Windows equivalent of a 0600 socket in a 0700 directory with a
+// peer-uid check. Administrators and SYSTEM are not listed; they can take
+// ownership anyway.
+func pipeSDDL(sid string) string { return "O:" + sid + "D:P(A;;GA;;;" + sid + ")" }
 
 // currentUserSID is the user SID of this process's token.
 func currentUserSID() (string, error) {
@@ -79,7 +82,52 @@ func listen(path string) (net.Listener, error) {
 	return ln, nil
 }
 
-// dialSocket connects to the control pipe for path; network is ignored.
+// dialSocket connects to the control pipe for path (network is ignored) and
+// checks who created it: pipe names are one namespace for the machine, so
+// another user could create ours first; the owner check is the Windows side
+// of checkDir.
 func dialSocket(ctx context.Context, _, path string) (net.Conn, error) {
-	return winio.DialPipeContext(ctx, pipeName(path))
+	name := pipeName(path)
+	conn, err := winio.DialPipeContext(ctx, name)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkOwner(conn, name); err != nil {
+		conn.Close()
+		return nil, err
+	}
+	return conn, nil
+}
+
+// checkOwner accepts a pipe owned by this user (or by Administrators or
+// SYSTEM, who own what an elevated tray creates and could read our secrets
+// anyway).
+func checkOwner(conn net.Conn, name string) error {
+	f, ok := conn.(interface{ Fd() uintptr })
+	if !ok {
+		return fmt.Errorf("control pipe %s: no handle to check its owner", name)
+	}
+	sd, err := windows.GetSecurityInfo(windows.Handle(f.Fd()), windows.SE_KERNEL_OBJECT, windows.OWNER_SECURITY_INFORMATION)
+	if err != nil {
+		return fmt.Errorf("control pipe %s: reading its owner: %w", name, err)
+	}
+	owner, _, err := sd.Owner()
+	if err != nil || owner == nil {
+		return fmt.Errorf("control pipe %s has no owner (%v)", name, err)
+	}
+	u, err := windows.GetCurrentProcessToken().GetTokenUser()
+	if err != nil {
+		return fmt.Errorf("reading the process token's user: %w", err)
+	}
+	if !trustedOwner(owner, u.User.Sid) {
+		return fmt.Errorf("control pipe %s belongs to %s, not to you", name, owner)
+	}
+	return nil
+}
+
+// trustedOwner reports whether a pipe owned by owner may be the tray of
+// user.
+func trustedOwner(owner, user *windows.SID) bool {
+	return owner.Equals(user) || owner.IsWellKnown(windows.WinBuiltinAdministratorsSid) ||
+		owner.IsWellKnown(windows.WinLocalSystemSid)
 }

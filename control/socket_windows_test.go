@@ -10,11 +10,13 @@ import (
 	"testing"
 	"unsafe"
 
+	"github.com/Microsoft/go-winio"
 	"golang.org/x/sys/windows"
 )
 
-// TestPipeSDDL checks the control pipe's security descriptor: a protected
-// DACL with one ACE, allowing everything to the given SID and nobody else.
+// TestPipeSDDL checks the control pipe's security descriptor: owned by the
+// given SID, a protected DACL with one ACE, allowing everything to that SID
+// and nobody else.
 // (A second user cannot be made under Wine, so the descriptor itself is
 // what is tested.)
 func TestPipeSDDL(t *testing.T) {
@@ -27,6 +29,10 @@ func TestPipeSDDL(t *testing.T) {
 		sd, err := windows.SecurityDescriptorFromString(pipeSDDL(s))
 		if err != nil {
 			t.Fatalf("parsing %q: %v", pipeSDDL(s), err)
+		}
+		owner, _, err := sd.Owner()
+		if err != nil || owner == nil || owner.String() != s {
+			t.Errorf("%s: owner = %v, %v; want %s", s, owner, err, s)
 		}
 		ctl, _, err := sd.Control()
 		if err != nil {
@@ -109,4 +115,58 @@ func primeWinePipe(t *testing.T, path string) {
 		t.Fatalf("priming the pipe: %v", err)
 	}
 	f.Close()
+}
+
+func TestTrustedOwner(t *testing.T) {
+	t.Parallel()
+	sid := func(s string) *windows.SID {
+		t.Helper()
+		v, err := windows.StringToSid(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return v
+	}
+	user := sid("S-1-5-21-1004336348-1177238915-682003330-1001")
+	tests := []struct {
+		owner string
+		want  bool
+	}{
+		{"S-1-5-21-1004336348-1177238915-682003330-1001", true},
+		{"S-1-5-32-544", true}, // Administrators: an elevated tray
+		{"S-1-5-18", true},     // SYSTEM
+		{"S-1-5-21-1004336348-1177238915-682003330-1002", false}, // another user
+		{"S-1-1-0", false}, // Everyone
+	}
+	for _, tt := range tests {
+		if got := trustedOwner(sid(tt.owner), user); got != tt.want {
+			t.Errorf("trustedOwner(%s) = %v, want %v", tt.owner, got, tt.want)
+		}
+	}
+}
+
+// TestForeignPipeIsNoTray: a pipe of our name that another account created
+// (here: owned by Everyone, which Wine lets a process set) counts as no
+// tray, and the helper never talks to it.
+func TestForeignPipeIsNoTray(t *testing.T) {
+	path := filepath.Join(os.TempDir(), fmt.Sprintf("feedkey-control-test-foreign-%d", os.Getpid()), "control.sock")
+	ln, err := winio.ListenPipe(pipeName(path), &winio.PipeConfig{SecurityDescriptor: "O:WDD:P(A;;GA;;;WD)"})
+	if err != nil {
+		t.Skipf("this Windows does not let a process create a pipe owned by Everyone (%v); Wine does, where CI runs this", err)
+	}
+	defer ln.Close()
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			c.Close()
+		}
+	}()
+	primeWinePipe(t, path)
+	_, err = (&Client{Path: path}).Ping(context.Background())
+	if !errors.Is(err, ErrNoServer) || !strings.Contains(err.Error(), "not to you") {
+		t.Fatalf("Ping of a foreign pipe: %v, want ErrNoServer naming the owner", err)
+	}
 }
