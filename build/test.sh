@@ -54,6 +54,9 @@ go test -run='^$' -fuzz=FuzzRead -fuzztime="${FUZZTIME:-15s}" ./internal/gitcred
 go test -run='^$' -fuzz=FuzzParse -fuzztime="${FUZZTIME:-15s}" ./helper/keyringcli
 go test -run='^$' -fuzz=FuzzURL -fuzztime="${FUZZTIME:-15s}" ./auth/untrusted
 
+echo "== Windows builds under Wine (private WINEPREFIX; skipped with the reason when Wine cannot be installed)"
+build/wine-test.sh
+
 echo "== release: the snapshot build, its checksums, the .deb installed and used with real pip, then purged"
 build/release-check.sh
 

@@ -25,8 +25,8 @@ const answerGrace = 10 * time.Second
 type Client struct {
 	// Path is the socket path; empty means [Path]().
 	Path string
-	// Dial connects to the socket; nil means a net.Dialer on "unix".
-	// Tests may replace it.
+	// Dial connects to the socket; nil means a unix socket (a named pipe on
+	// Windows, whatever network says). Tests may replace it.
 	Dial func(ctx context.Context, network, addr string) (net.Conn, error)
 }
 
@@ -116,14 +116,18 @@ func (c *Client) exchange(ctx context.Context, req request, timeout time.Duratio
 		if err := checkDir(filepath.Dir(path)); err != nil {
 			return err
 		}
-		dial = (&net.Dialer{}).DialContext
+		dial = dialSocket
 	}
 	conn, err := dial(ctx, "unix", path)
 	if err != nil {
-		if isNoServer(err) {
-			return fmt.Errorf("%w (%s)", ErrNoServer, path)
+		// Whatever keeps us from connecting (nothing listens, a stale
+		// socket, no AF_UNIX at all: WSAEAFNOSUPPORT on older Windows and
+		// Wine), no tray can answer: callers fall back to working alone,
+		// and a tray starting up takes the place.
+		if ctx.Err() != nil {
+			return ctx.Err()
 		}
-		return fmt.Errorf("connecting to the feedkey tray: %w", err)
+		return fmt.Errorf("%w (%s: %v)", ErrNoServer, path, err)
 	}
 	defer conn.Close()
 	// Closing the connection on ctx's end unblocks the read below; the tray

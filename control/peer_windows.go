@@ -2,7 +2,7 @@ package control
 
 import "net"
 
-// checkPeer accepts every peer: Windows gives AF_UNIX sockets no peer
-// credentials. The socket lives in the user's %LocalAppData%, whose ACL
-// keeps other (non-admin) users from reaching the socket file at all.
+// checkPeer accepts every peer that could connect: the control pipe's
+// security descriptor (pipeSDDL) admits only this user's SID, so Windows
+// refuses anyone else before a connection exists.
 func checkPeer(net.Conn) error { return nil }

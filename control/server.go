@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"net"
 	"os"
 	"path/filepath"
@@ -102,8 +101,9 @@ type Server struct {
 
 // Listen creates the socket directory (0700), refuses to start with
 // [ErrRunning] if a live server answers on the path (single instance: dial
-// before you listen), removes a stale socket file, listens, and makes the
-// socket 0600.
+// before you listen), then listens: on Unix it removes a stale socket file
+// and makes the socket 0600; on Windows it creates the named pipe that
+// stands for the path, open to the current user only.
 func (s *Server) Listen() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -131,37 +131,11 @@ func (s *Server) Listen() error {
 		// (a hung tray?): don't pull the socket from under it.
 		return fmt.Errorf("%w: %s accepts connections but does not answer: %w", ErrRunning, s.Path, err)
 	}
-	if err := removeStale(s.Path); err != nil {
+	ln, err := listen(s.Path)
+	if err != nil {
 		return err
 	}
-	ln, err := net.Listen("unix", s.Path)
-	if err != nil {
-		return fmt.Errorf("listening on the control socket: %w", err)
-	}
-	if err := restrictSocket(s.Path); err != nil {
-		ln.Close()
-		return fmt.Errorf("restricting the control socket: %w", err)
-	}
 	s.ln = ln
-	return nil
-}
-
-// removeStale removes a socket file nobody listens on; it refuses to remove
-// anything that is not a socket.
-func removeStale(path string) error {
-	fi, err := os.Lstat(path)
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil
-	}
-	if err != nil {
-		return fmt.Errorf("checking the control socket: %w", err)
-	}
-	if fi.Mode()&fs.ModeSocket == 0 {
-		return fmt.Errorf("%s exists and is not a socket: remove it", path)
-	}
-	if err := os.Remove(path); err != nil {
-		return fmt.Errorf("removing stale control socket: %w", err)
-	}
 	return nil
 }
 

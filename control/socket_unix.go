@@ -3,9 +3,11 @@
 package control
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io/fs"
+	"net"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -43,9 +45,26 @@ func prepareDir(dir string) error {
 	return nil
 }
 
-// isNoServer reports whether a dial error means nobody listens on the path.
-func isNoServer(err error) bool {
-	return errors.Is(err, fs.ErrNotExist) || errors.Is(err, syscall.ECONNREFUSED)
+// listen removes a stale socket file at path, listens on it and makes it
+// owner-only.
+func listen(path string) (net.Listener, error) {
+	if err := removeStale(path); err != nil {
+		return nil, err
+	}
+	ln, err := net.Listen("unix", path)
+	if err != nil {
+		return nil, fmt.Errorf("listening on the control socket: %w", err)
+	}
+	if err := restrictSocket(path); err != nil {
+		ln.Close()
+		return nil, fmt.Errorf("restricting the control socket: %w", err)
+	}
+	return ln, nil
+}
+
+// dialSocket connects to the unix socket at path.
+func dialSocket(ctx context.Context, network, path string) (net.Conn, error) {
+	return (&net.Dialer{}).DialContext(ctx, network, path)
 }
 
 // restrictSocket makes the socket file owner-only. The directory (0700) is
@@ -81,6 +100,25 @@ func safeDir(dir string, fi fs.FileInfo, closed bool) *UnsafeDirError {
 		return &UnsafeDirError{Dir: dir, Reason: fmt.Sprintf("belongs to uid %d, not to you", st.Uid)}
 	case closed && fi.Mode().Perm()&0o077 != 0:
 		return &UnsafeDirError{Dir: dir, Reason: fmt.Sprintf("is open to other users (mode %04o)", fi.Mode().Perm())}
+	}
+	return nil
+}
+
+// removeStale removes a socket file nobody listens on; it refuses to remove
+// anything that is not a socket.
+func removeStale(path string) error {
+	fi, err := os.Lstat(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("checking the control socket: %w", err)
+	}
+	if fi.Mode()&fs.ModeSocket == 0 {
+		return fmt.Errorf("%s exists and is not a socket: remove it", path)
+	}
+	if err := os.Remove(path); err != nil {
+		return fmt.Errorf("removing stale control socket: %w", err)
 	}
 	return nil
 }

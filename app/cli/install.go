@@ -18,6 +18,7 @@ type installOptions struct {
 	Dir     string
 	Force   bool
 	Service bool // also run `feedkey agent` as a systemd user service
+	NoPath  bool // Windows: leave the user's Path alone
 }
 
 func newCmdInstall(env *Env) *cobra.Command {
@@ -35,6 +36,7 @@ func newCmdInstall(env *Env) *cobra.Command {
 	cmd.Flags().StringVar(&opts.Dir, "dir", "", "directory on PATH to install into (default ~/.local/bin; Windows %LOCALAPPDATA%\\feedkey\\bin)")
 	cmd.Flags().BoolVar(&opts.Force, "force", false, "replace a `keyring` that is not feedkey's")
 	cmd.Flags().BoolVar(&opts.Service, "service", false, "also run `feedkey agent` as a systemd user service (Linux)")
+	cmd.Flags().BoolVar(&opts.NoPath, "no-path", false, "Windows: do not add the directory to your user PATH (HKCU\\Environment)")
 	return cmd
 }
 
@@ -81,8 +83,26 @@ func install(ctx context.Context, env *Env, opts installOptions) error {
 			fmt.Fprintf(env.Out, "Installed %s as %s.\n", env.Executable, self)
 		}
 	}
-	if first, err := env.LookPath(helperCommand()); err != nil || !sameFile(first, dst) {
-		fmt.Fprintf(env.Out, "Put %s first on PATH so that pip and uv run it (now: %s):\n  %s\n", dir, describeLookPath(first, err), pathLine(env, dir))
+	if first, lerr := env.LookPath(helperCommand()); lerr != nil || !sameFile(first, dst) {
+		now := describeLookPath(first, lerr)
+		manual := true
+		if !opts.NoPath && runtime.GOOS == "windows" {
+			// Windows has one place for a user's PATH, which every new
+			// terminal reads: set it rather than print a line to paste.
+			switch added, err := addUserPath(dir); {
+			case err != nil:
+				fmt.Fprintf(env.Out, "Could not add %s to your user PATH: %v\n", dir, err)
+			case added:
+				fmt.Fprintf(env.Out, "Added %s to the front of your user PATH (HKCU\\Environment): terminals opened from now on run this keyring (this one: %s).\n", dir, now)
+				manual = false
+			default:
+				fmt.Fprintf(env.Out, "%s is on your user PATH already (this terminal: %s).\n", dir, now)
+				manual = false
+			}
+		}
+		if manual {
+			fmt.Fprintf(env.Out, "Put %s first on PATH so that pip and uv run it (now: %s):\n  %s\n", dir, now, pathLine(env, dir))
+		}
 	}
 	if opts.Service {
 		return installService(ctx, env, filepath.Join(dir, "feedkey"+filepath.Ext(env.Executable)))

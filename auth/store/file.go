@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"runtime"
 	"sort"
 
 	"github.com/feedkey/feedkey/internal/filelock"
@@ -51,7 +52,9 @@ func (f File) read() (entriesFile, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrUnavailable, err)
 	}
-	if fi, err := os.Stat(f.Path); err == nil && fi.Mode().Perm()&0o077 != 0 {
+	// Windows has no file modes (Go reports 0666 for every writable file):
+	// there the ACL of the user's profile directory guards the file.
+	if fi, err := os.Stat(f.Path); err == nil && runtime.GOOS != "windows" && fi.Mode().Perm()&0o077 != 0 {
 		return nil, fmt.Errorf("%w: %s is readable by others (mode %v): make it 0600", ErrUnavailable, f.Path, fi.Mode().Perm())
 	}
 	e := entriesFile{}

@@ -123,7 +123,8 @@ const (
 
 // do runs f under the timeout, after a cheap platform check that turns the
 // usual "cannot work here" situations into one clear error up front. Errors
-// that are neither "not found" nor "too big" are retried until the timeout:
+// that are neither "not found", "too big" nor "unsupported" (what this OS's
+// store lacks, such as GetService off Linux) are retried until the timeout:
 // gnome-keyring fails calls now and then when many clients talk to it at
 // once, and every operation here is idempotent.
 func (k OS) do(ctx context.Context, op, service, user string, f func(context.Context) error) error {
@@ -136,7 +137,7 @@ func (k OS) do(ctx context.Context, op, service, user string, f func(context.Con
 	var err error
 	for attempt := 0; ; attempt++ {
 		err = k.try(ctx, op, service, user, f)
-		if err == nil || errors.Is(err, keyring.ErrNotFound) || errors.Is(err, keyring.ErrSetDataTooBig) || errors.Is(err, ErrUnavailable) || errors.Is(err, ErrCorrupt) || vanished(err) {
+		if err == nil || errors.Is(err, keyring.ErrNotFound) || errors.Is(err, keyring.ErrSetDataTooBig) || errors.Is(err, ErrUnavailable) || errors.Is(err, ErrCorrupt) || errors.Is(err, errors.ErrUnsupported) || vanished(err) {
 			break
 		}
 		select {
@@ -153,6 +154,8 @@ func (k OS) do(ctx context.Context, op, service, user string, f func(context.Con
 		return fmt.Errorf("%s: %w", service, ErrNotFound)
 	case vanished(err):
 		return fmt.Errorf("%s: %w", service, errVanished)
+	case errors.Is(err, errors.ErrUnsupported):
+		return fmt.Errorf("%s %s: %w", op, service, err)
 	case errors.Is(err, keyring.ErrSetDataTooBig):
 		return fmt.Errorf("%s %s: value too large for this keychain: %w", op, service, err)
 	case errors.Is(err, ErrUnavailable), errors.Is(err, ErrCorrupt):

@@ -24,8 +24,6 @@ func get(_ context.Context, service, user string) (string, error) {
 	return keyring.Get(service, user)
 }
 
-func find(context.Context, string) (string, string, error) { return "", "", keyring.ErrNotFound }
-
 // set and del go straight to go-keyring: Keychain and Credential Manager key
 // an entry by its name alone, so another writer replaces feedkey's entry
 // rather than sitting beside it, and the record check in Load refuses a

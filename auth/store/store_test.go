@@ -51,7 +51,7 @@ func keychains(t *testing.T) map[string]func() store.Keychain {
 	for k, v := range moreKeychains {
 		all[k] = v
 	}
-	dir := t.TempDir()
+	dir := tempDir(t)
 	all["file"] = func() store.Keychain { return store.File{Path: filepath.Join(dir, "feedkey", "credentials.json")} }
 	return all
 }

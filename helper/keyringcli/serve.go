@@ -10,6 +10,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync"
 	"time"
@@ -435,7 +436,7 @@ func (h *handler) set(ctx context.Context) error {
 	if ok && f.Kind != feed.Token {
 		return fmt.Errorf("feedkey manages the credential for feed %s: run `feedkey login %s`", f.ID, f.ID)
 	}
-	password, err := readPassword(h.env.Stdin)
+	password, err := readPassword(h.env.Stdin, runtime.GOOS == "windows")
 	if err != nil {
 		return err
 	}
@@ -458,13 +459,20 @@ func (h *handler) set(ctx context.Context) error {
 }
 
 // readPassword reads the password from stdin as Python keyring does when
-// stdin is not a terminal: all of it, minus one trailing newline.
-func readPassword(r io.Reader) (string, error) {
+// stdin is not a terminal: all of it, minus one trailing newline. On
+// Windows (universal) Python reads stdin in universal-newline mode, so
+// "\r\n" and a lone "\r" become "\n" first: `printf 'pw\r\n' | keyring set`
+// stores "pw" there.
+func readPassword(r io.Reader, universal bool) (string, error) {
 	b, err := io.ReadAll(io.LimitReader(r, 1<<20))
 	if err != nil {
 		return "", fmt.Errorf("read password from stdin: %w", err)
 	}
-	password := strings.TrimSuffix(string(b), "\n")
+	s := string(b)
+	if universal {
+		s = strings.ReplaceAll(strings.ReplaceAll(s, "\r\n", "\n"), "\r", "\n")
+	}
+	password := strings.TrimSuffix(s, "\n")
 	if password == "" {
 		return "", errors.New("empty password on stdin: nothing stored")
 	}
