@@ -50,8 +50,10 @@ echo "== checksums"
 
 echo "== Windows subsystems"
 for arch in amd64_v1 arm64_v8.0; do
-  python3 build/pe-subsystem.py "dist/feedkey-tray_windows_$arch/feedkey-tray.exe" "dist/feedkey_windows_$arch/feedkey.exe" |
-    tee /dev/stderr | awk '/feedkey-tray.exe/ && $2 != "gui" || /feedkey.exe/ && $2 != "console" {bad = 1} END {exit bad}' ||
+  # Not `tee /dev/stderr`: reopening stderr truncates a log it is written to.
+  subsystems=$(python3 build/pe-subsystem.py "dist/feedkey-tray_windows_$arch/feedkey-tray.exe" "dist/feedkey_windows_$arch/feedkey.exe")
+  echo "$subsystems"
+  awk '/feedkey-tray.exe/ && $2 != "gui" || /feedkey.exe/ && $2 != "console" {bad = 1} END {exit bad}' <<<"$subsystems" ||
     { echo "release: feedkey-tray.exe must be a GUI program and feedkey.exe a console one" >&2; exit 1; }
 done
 
