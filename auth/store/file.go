@@ -64,6 +64,26 @@ func (f File) read() (entriesFile, error) {
 	return e, nil
 }
 
+// readShared reads the entries beside writers. On Unix a reader needs no
+// lock: a write renames a new file over the old one, and the reader keeps
+// whichever it opened. On Windows a rename over a file another process has
+// open fails, so readers there take the writers' lock for the moment of the
+// read.
+func (f File) readShared(ctx context.Context) (entriesFile, error) {
+	if runtime.GOOS != "windows" {
+		return f.read()
+	}
+	if _, err := os.Stat(f.Path); errors.Is(err, fs.ErrNotExist) {
+		return entriesFile{}, nil // nothing to read, no lock file to create
+	}
+	unlock, err := filelock.Lock(ctx, f.Path+".lock", nil)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrUnavailable, err)
+	}
+	defer unlock()
+	return f.read()
+}
+
 // change applies fn to the entries under the file's lock and writes them
 // back through a temporary file: a reader sees the old or the new file.
 func (f File) change(ctx context.Context, fn func(entriesFile) error) error {
@@ -104,8 +124,8 @@ func (f File) change(ctx context.Context, fn func(entriesFile) error) error {
 }
 
 // Get implements [Keychain].
-func (f File) Get(_ context.Context, service, user string) (string, error) {
-	e, err := f.read()
+func (f File) Get(ctx context.Context, service, user string) (string, error) {
+	e, err := f.readShared(ctx)
 	if err != nil {
 		return "", err
 	}
@@ -150,8 +170,8 @@ func (f File) DeleteAll(ctx context.Context, service string) error {
 }
 
 // Accounts implements [Lister].
-func (f File) Accounts(_ context.Context, service string) ([]string, error) {
-	e, err := f.read()
+func (f File) Accounts(ctx context.Context, service string) ([]string, error) {
+	e, err := f.readShared(ctx)
 	if err != nil {
 		return nil, err
 	}
