@@ -44,6 +44,7 @@ mkdir -p "$bin"
 export GOOS=windows GOARCH=amd64 CGO_ENABLED=0
 go build -o "$bin/feedkey.exe" ./app/feedkey
 go build -o "$bin/keyring.exe" ./helper/feedkey-keyring
+go build -ldflags=-H=windowsgui -o "$bin/feedkey-tray.exe" ./app/feedkey
 go test -c -o "$bin/store.test.exe" ./auth/store
 go test -c -o "$bin/feed.test.exe" ./auth/feed
 go test -c -o "$bin/control.test.exe" ./control
@@ -145,6 +146,10 @@ expect "$json" kr --mode creds --output json get "$url"
 # Single instance: a second agent finds the first over the pipe and exits.
 second=$(timeout 60 wine "$bin/feedkey.exe" agent 2>&1) || failed "a second feedkey agent exited $? ($second)"
 [[ $second == *"already running"* ]] || failed "a second feedkey agent did not find the first: $second"
+# The console feedkey.exe hands `tray` to the GUI feedkey-tray.exe beside it;
+# with a tray already answering on the pipe it says so and starts nothing.
+tray=$(timeout 60 wine "$bin/feedkey.exe" tray 2>&1) || failed "feedkey.exe tray exited $? ($tray)"
+[[ $tray == *"The feedkey tray is already running."* ]] || failed "feedkey.exe tray, with a tray running: $tray"
 wine taskkill /f /im feedkey.exe >/dev/null 2>&1 || failed "stopping the agent"
 wait
 # No agent, no stored token: the helper answers "not found" on its own.

@@ -9,11 +9,13 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
+	"time"
 
 	"github.com/godbus/dbus/v5"
 	"github.com/spf13/cobra"
 
 	"github.com/feedkey/feedkey/app/daemon"
+	"github.com/feedkey/feedkey/control"
 	"github.com/feedkey/feedkey/tray"
 	"github.com/feedkey/feedkey/tray/autostart"
 	"github.com/feedkey/feedkey/tray/notify"
@@ -35,7 +37,43 @@ func newCmdTray(env *Env) *cobra.Command {
 // host), the same background service without a menu: it keeps credentials
 // fresh and answers the helper, whose terminal shows any sign-in.
 func runTray(ctx context.Context, env *Env) error {
+	if gui := guiTray(env.Executable); gui != "" {
+		return startGUITray(ctx, env, gui)
+	}
 	return runTrayTitled(ctx, env, "feedkey", false)
+}
+
+// guiTray returns, for the console feedkey.exe on Windows, the GUI-subsystem
+// feedkey-tray.exe beside it, which the tray runs as: a tray started from
+// a console would die with the console window. Elsewhere, and for
+// feedkey-tray.exe itself, "".
+func guiTray(exe string) string {
+	if runtime.GOOS != "windows" || exe == "" || strings.EqualFold(filepath.Base(exe), "feedkey-tray.exe") {
+		return ""
+	}
+	return trayExecutable(exe)
+}
+
+// startGUITray starts gui as the tray, unless a tray already runs, and
+// returns: the console is free again and the tray stays.
+func startGUITray(ctx context.Context, env *Env, gui string) error {
+	if gui == env.Executable {
+		return runTrayTitled(ctx, env, "feedkey", false) // no feedkey-tray.exe beside it
+	}
+	pctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	_, err := (&control.Client{}).Ping(pctx)
+	cancel()
+	if err == nil {
+		fmt.Fprintln(env.Out, "The feedkey tray is already running.")
+		return nil
+	}
+	cmd := exec.Command(gui, "tray")
+	if err := cmd.Start(); err != nil {
+		return fmt.Errorf("starting the tray %s: %w", gui, err)
+	}
+	cmd.Process.Release()
+	fmt.Fprintf(env.Out, "Started the feedkey tray (%s); it runs on after this window closes.\n", gui)
+	return nil
 }
 
 // runTrayTitled runs the tray under title (the demo's is labelled), or
