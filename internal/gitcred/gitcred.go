@@ -110,6 +110,12 @@ func (req *Request) setURL(raw string) error {
 	if u.User != nil {
 		req.Username = u.User.Username()
 	}
+	// Percent-encoding can smuggle in what a line cannot hold.
+	for _, v := range []string{req.Host, req.Path, req.Username} {
+		if strings.ContainsAny(v, "\n\x00") {
+			return fmt.Errorf("%w: url attribute decodes to a newline or NUL", ErrMalformed)
+		}
+	}
 	return nil
 }
 
