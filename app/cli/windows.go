@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/feedkey/feedkey/control"
@@ -108,16 +109,8 @@ func checkWindows(ctx context.Context, env *Env, d *doctor) (delegating bool) {
 		d.fail("store", fmt.Errorf("windows: the Windows feedkey does not answer: %w", err))
 		return true
 	}
+	version, _, _ := strings.Cut(string(out), "\n")
 	d.ok("store", fmt.Sprintf("windows: add, login, logout, remove, token, refresh, status and git-credential run in the Windows feedkey, %s (found on %s; %s), and the helper hands pip's requests to %s; its feeds and sign-ins are the ones both sides use",
-		p.Feedkey, p.Via, firstLine(out), p.Helper))
+		p.Feedkey, p.Via, version, p.Helper))
 	return true
-}
-
-func firstLine(b []byte) string {
-	for i, c := range b {
-		if c == '\n' {
-			return string(b[:i])
-		}
-	}
-	return string(b)
 }

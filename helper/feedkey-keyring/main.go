@@ -125,7 +125,7 @@ const (
 
 // windowsDelegate returns, inside WSL with the store "windows" (or "auto"
 // and the Windows feedkey installed), the Windows helper this run is handed
-// to; else nil. Outside WSL it costs one environment read and one stat.
+// to; else nil. Outside WSL it costs one environment read and two stats.
 func windowsDelegate(loadConfig func() (*config.Config, error), interactive bool) (keyringcli.Delegator, error) {
 	asked := os.Getenv("FEEDKEY_STORE")
 	if asked == "" {
