@@ -137,6 +137,7 @@ func FuzzResolveRepo(f *testing.F) {
 		{"https", "127.0.0.1:8443", "org1/p/_git/r"},
 		{"https", "evil.com@dev.azure.com", "contoso/p"},
 		{"http", "dev.azure.com", "contoso/p"},
+		{"https", "dev.AZure.Com", "/Contoso"},
 	} {
 		f.Add(s[0], s[1], s[2])
 	}
@@ -154,7 +155,9 @@ func FuzzResolveRepo(f *testing.F) {
 		org := got.Org(repoTrust)
 		h := strings.ToLower(host)
 		h = strings.TrimSuffix(h, ":443")
-		first, _, _ := strings.Cut(path, "/")
+		// Empty segments carry nothing (URL matching skips them), so the
+		// org is the first non-empty one.
+		first, _, _ := strings.Cut(strings.TrimLeft(path, "/"), "/")
 		switch {
 		case h == "dev.azure.com", h == "127.0.0.1:8443":
 			if !strings.EqualFold(first, org) && !strings.Contains(first, "%") {
