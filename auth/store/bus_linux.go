@@ -3,6 +3,7 @@
 package store
 
 import (
+	"bufio"
 	"fmt"
 	"net"
 	"net/url"
@@ -27,6 +28,8 @@ var bus struct {
 // stream, so the handshake does not negotiate passing file descriptors
 // (nothing here passes any), and Hello is sent without waiting for its
 // answer, which the bus gives before it handles the calls queued behind it.
+// Reads are buffered: godbus decodes a message field by field from its
+// transport, which on a bare socket is a system call for every field.
 // Addresses other than a local unix socket go through godbus.
 func sessionBus() (*dbus.Conn, error) {
 	bus.Lock()
@@ -42,7 +45,7 @@ func sessionBus() (*dbus.Conn, error) {
 	if err != nil {
 		return nil, fmt.Errorf("connecting to the session bus: %w", err)
 	}
-	conn, err := dbus.NewConn(nc)
+	conn, err := dbus.NewConn(bufferedConn{nc, bufio.NewReaderSize(nc, 4096)})
 	if err != nil {
 		nc.Close()
 		return nil, err
@@ -93,3 +96,13 @@ func unixBusAddress(addr, runtimeDir string) (name string, ok bool) {
 	}
 	return "", false
 }
+
+// bufferedConn is a bus socket read through a buffer. godbus's handshake
+// reads its lines through a buffer of its own; that is safe because the bus
+// sends nothing after its OK line until the client's BEGIN.
+type bufferedConn struct {
+	net.Conn
+	r *bufio.Reader
+}
+
+func (c bufferedConn) Read(p []byte) (int, error) { return c.r.Read(p) }
