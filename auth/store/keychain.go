@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"strings"
 	"time"
 
@@ -76,10 +77,21 @@ func (k OS) GetMany(ctx context.Context, service string, users []string) ([]stri
 
 // GetService implements [ServiceReader] on Linux: one search for the items
 // feedkey wrote under service (its marker attribute keeps other programs'
-// items out) and one GetSecrets, whatever the number of chunks.
+// items out) and one GetSecrets, whatever the number of chunks. The helper's
+// first read goes over a pipelined connection (pipeline_linux.go); when that
+// cannot answer, the general path does, and says why.
 func (k OS) GetService(ctx context.Context, service string) ([]string, error) {
-	var secrets []string
-	err := k.do(ctx, opRead, service, "", func(ctx context.Context) (err error) {
+	pctx, cancel := context.WithTimeout(ctx, k.timeout())
+	secrets, err := pipelinedService(pctx, service)
+	cancel()
+	switch {
+	case err == nil:
+		return secrets, nil
+	case errors.Is(err, os.ErrDeadlineExceeded):
+		// The general path would wait as long again.
+		return nil, fmt.Errorf("%s %s: %w: no answer within %s (is an unlock prompt waiting?)", opRead, service, ErrUnavailable, k.timeout())
+	}
+	err = k.do(ctx, opRead, service, "", func(ctx context.Context) (err error) {
 		secrets, err = getService(ctx, service)
 		return err
 	})
@@ -114,6 +126,14 @@ func (k OS) DeleteAll(ctx context.Context, service string) error {
 	return err
 }
 
+// timeout is k.Timeout, or DefaultTimeout when that is zero.
+func (k OS) timeout() time.Duration {
+	if k.Timeout == 0 {
+		return DefaultTimeout
+	}
+	return k.Timeout
+}
+
 // Operations, for messages and for what preflight may check.
 const (
 	opRead   = "read"
@@ -128,10 +148,7 @@ const (
 // gnome-keyring fails calls now and then when many clients talk to it at
 // once, and every operation here is idempotent.
 func (k OS) do(ctx context.Context, op, service, user string, f func(context.Context) error) error {
-	timeout := k.Timeout
-	if timeout == 0 {
-		timeout = DefaultTimeout
-	}
+	timeout := k.timeout()
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	var err error

@@ -46,7 +46,7 @@ func preflight(ctx context.Context, op, service, user string) error {
 	return nil
 }
 
-// get reads one secret in three D-Bus round trips where go-keyring's Get
+// get reads one secret in two D-Bus rounds where go-keyring's Get
 // makes seven in a row (SPEC §10 gives the helper 5 ms). It finds items by
 // the same attributes go-keyring and Python keyring use, so the stored
 // layout is unchanged. It calls only Service methods: gnome-keyring 42
@@ -67,6 +67,7 @@ func getMany(ctx context.Context, service string, users []string) ([]string, err
 		return nil, err
 	}
 	obj := conn.Object(secretsName, "/org/freedesktop/secrets")
+	openSession(ctx, conn)
 	calls := make([]*dbus.Call, len(users))
 	for i, u := range users {
 		calls[i] = obj.GoWithContext(ctx, "org.freedesktop.Secret.Service.SearchItems", 0, make(chan *dbus.Call, 1), attributes(service, u))
@@ -121,6 +122,7 @@ func getService(ctx context.Context, service string) ([]string, error) {
 		return nil, err
 	}
 	obj := conn.Object(secretsName, "/org/freedesktop/secrets")
+	openSession(ctx, conn)
 	var unlocked, locked []dbus.ObjectPath
 	if err := obj.CallWithContext(ctx, "org.freedesktop.Secret.Service.SearchItems", 0,
 		map[string]string{"service": service, markerAttr: markerValue}).Store(&unlocked, &locked); err != nil {
@@ -144,19 +146,24 @@ func getService(ctx context.Context, service string) ([]string, error) {
 	return out, nil
 }
 
-// getSecrets calls GetSecrets and returns each item's value. It reads the
-// decoded reply as it is ([]byte values): godbus's Store into a struct
-// would copy every byte of every secret through reflection, a third of the
-// time a 6 KB credential takes to read.
+// getSecrets calls GetSecrets and returns each item's value.
 func getSecrets(ctx context.Context, obj dbus.BusObject, items []dbus.ObjectPath, session dbus.ObjectPath) (map[dbus.ObjectPath]string, error) {
 	call := obj.CallWithContext(ctx, "org.freedesktop.Secret.Service.GetSecrets", 0, items, session)
 	if call.Err != nil {
 		resetSession()
 		return nil, call.Err
 	}
-	out := make(map[dbus.ObjectPath]string, len(items))
-	if len(call.Body) == 1 {
-		if m, ok := call.Body[0].(map[dbus.ObjectPath][]any); ok {
+	return secretValues(call.Body)
+}
+
+// secretValues reads GetSecrets' answer, a{o(oayays)}, as it is ([]byte
+// values): godbus's Store into a struct would copy every byte of every
+// secret through reflection, a third of the time a 6 KB credential takes
+// to read.
+func secretValues(body []any) (map[dbus.ObjectPath]string, error) {
+	if len(body) == 1 {
+		if m, ok := body[0].(map[dbus.ObjectPath][]any); ok {
+			out := make(map[dbus.ObjectPath]string, len(m))
 			for path, fields := range m {
 				// (oayays): session, parameters, value, content type.
 				if len(fields) != 4 {
@@ -174,10 +181,10 @@ func getSecrets(ctx context.Context, obj dbus.BusObject, items []dbus.ObjectPath
 		}
 	}
 	var secrets map[dbus.ObjectPath]ss.Secret // an unexpected shape: the slow, general way
-	if err := call.Store(&secrets); err != nil {
+	if err := dbus.Store(body, &secrets); err != nil {
 		return nil, err
 	}
-	clear(out)
+	out := make(map[dbus.ObjectPath]string, len(secrets))
 	for path, s := range secrets {
 		out[path] = string(s.Value)
 	}
@@ -326,6 +333,7 @@ func lookup(ctx context.Context, attrs map[string]string, wantUser bool) (user, 
 		return "", "", err
 	}
 	service := conn.Object(secretsName, "/org/freedesktop/secrets")
+	openSession(ctx, conn)
 	var unlocked, locked []dbus.ObjectPath
 	if err := service.CallWithContext(ctx, "org.freedesktop.Secret.Service.SearchItems", 0, attrs).Store(&unlocked, &locked); err != nil {
 		return "", "", fmt.Errorf("%w: %w", ErrUnavailable, explain(err))
@@ -385,22 +393,46 @@ func lookup(ctx context.Context, attrs map[string]string, wantUser bool) (user, 
 
 // session is the "plain" (unencrypted; the bus is a local socket) session
 // for reading secrets. It is opened once per process; the daemon closes it
-// when the process disconnects.
+// when the process disconnects. Readers ask for it (openSession) before
+// their search, so that OpenSession travels with SearchItems and the two
+// answers come back in one round instead of two.
 var session struct {
 	sync.Mutex
-	path dbus.ObjectPath
+	path    dbus.ObjectPath
+	pending *dbus.Call // OpenSession sent, answer not yet read
 }
 
+// openSession sends OpenSession unless a session is open or on its way. It
+// does not wait for the answer: plainSession does.
+func openSession(ctx context.Context, conn *dbus.Conn) {
+	session.Lock()
+	defer session.Unlock()
+	if session.path != "" || session.pending != nil {
+		return
+	}
+	session.pending = conn.Object(secretsName, "/org/freedesktop/secrets").GoWithContext(ctx,
+		"org.freedesktop.Secret.Service.OpenSession", 0, make(chan *dbus.Call, 1), "plain", dbus.MakeVariant(""))
+}
+
+// plainSession returns the open session, opening one if openSession has
+// not, and waiting for its answer if it is on the way.
 func plainSession(ctx context.Context, conn *dbus.Conn) (dbus.ObjectPath, error) {
+	openSession(ctx, conn)
 	session.Lock()
 	defer session.Unlock()
 	if session.path != "" {
 		return session.path, nil
 	}
+	call := session.pending
+	session.pending = nil
+	select {
+	case <-call.Done:
+	case <-ctx.Done():
+		return "", ctx.Err()
+	}
 	var out dbus.Variant
 	var path dbus.ObjectPath
-	if err := conn.Object(secretsName, "/org/freedesktop/secrets").CallWithContext(ctx,
-		"org.freedesktop.Secret.Service.OpenSession", 0, "plain", dbus.MakeVariant("")).Store(&out, &path); err != nil {
+	if err := call.Store(&out, &path); err != nil {
 		return "", err
 	}
 	session.path = path
@@ -410,6 +442,7 @@ func plainSession(ctx context.Context, conn *dbus.Conn) (dbus.ObjectPath, error)
 func resetSession() {
 	session.Lock()
 	session.path = ""
+	session.pending = nil
 	session.Unlock()
 }
 
@@ -541,18 +574,22 @@ func dedupe(service, user, secret string) error {
 
 // secretServiceAvailable reports whether a Secret Service runs on the
 // session bus or can be started by it (gnome-keyring is started on first
-// use). It connects the process's shared bus connection, which the OS store
-// then uses: the check costs one round trip, two when nothing runs yet.
+// use). It asks over the pipeline the store's first read then uses (one
+// round trip, with the handshake), else over the process's shared bus
+// connection: one round trip, two when nothing runs yet.
 func secretServiceAvailable() bool {
 	if !sessionbus.Available() {
 		return false
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), DefaultTimeout)
+	defer cancel()
+	if owned, err := pipelinedHasOwner(ctx); err == nil && owned {
+		return true
 	}
 	conn, err := sessionBus()
 	if err != nil {
 		return false
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), DefaultTimeout)
-	defer cancel()
 	bus := conn.BusObject()
 	var owned bool
 	if bus.CallWithContext(ctx, "org.freedesktop.DBus.NameHasOwner", 0, secretsName).Store(&owned) == nil && owned {

@@ -61,3 +61,6 @@ func secretServiceAvailable() bool { return false }
 // getService has no one-round form in these stores: Load reads entry by
 // entry.
 func getService(context.Context, string) ([]string, error) { return nil, errors.ErrUnsupported }
+
+// pipelinedService is Linux's: elsewhere GetService is unsupported.
+func pipelinedService(context.Context, string) ([]string, error) { return nil, errors.ErrUnsupported }

@@ -1,0 +1,294 @@
+//go:build linux
+
+package store
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/binary"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/godbus/dbus/v5"
+
+	"github.com/feedkey/feedkey/internal/sessionbus"
+)
+
+// pipeline is a lean session-bus connection for the one read the helper
+// makes on every run (SPEC §10): feedkey's record for a service. godbus's
+// handshake waits for three answers before the first call can leave, and
+// its replies cross goroutines; here the handshake, Hello and OpenSession
+// go out in one write, as sd-bus sends them, and every call is answered in
+// the calling goroutine. The search then costs one round to the Secret
+// Service and GetSecrets another. godbus still encodes and decodes every
+// message; anything unexpected closes the pipeline and the caller takes
+// the general path, which explains.
+type pipeline struct {
+	conn    net.Conn
+	r       *bufio.Reader
+	serial  uint32
+	authed  bool
+	open    uint32 // OpenSession's serial, until its answer is read
+	session dbus.ObjectPath
+	openErr error
+}
+
+// pipe is the process's pipeline, dialled on first use; broken stays set
+// once one failed, so that a run tries it at most once.
+var pipe struct {
+	sync.Mutex
+	p      *pipeline
+	broken bool
+}
+
+// errPipeline marks an answer the pipeline could not use: the caller falls
+// back to the general path.
+var errPipeline = errors.New("secret service pipeline")
+
+// withPipeline runs f on the process's pipeline, dialling it first if need
+// be, under ctx's deadline. Any error of f's closes the pipeline for the
+// rest of the run; it is returned wrapped in errPipeline.
+func withPipeline(ctx context.Context, f func(*pipeline) error) error {
+	pipe.Lock()
+	defer pipe.Unlock()
+	if pipe.broken {
+		return errPipeline
+	}
+	if pipe.p == nil {
+		name, ok := unixBusAddress(os.Getenv("DBUS_SESSION_BUS_ADDRESS"), os.Getenv("XDG_RUNTIME_DIR"))
+		if !ok || !sessionbus.Available() {
+			pipe.broken = true
+			return errPipeline
+		}
+		p, err := dialPipeline(ctx, name)
+		if err != nil {
+			pipe.broken = true
+			return fmt.Errorf("%w: %w", errPipeline, err)
+		}
+		pipe.p = p
+	}
+	if dl, ok := ctx.Deadline(); ok {
+		pipe.p.conn.SetDeadline(dl)
+	} else {
+		pipe.p.conn.SetDeadline(time.Time{})
+	}
+	if err := f(pipe.p); err != nil {
+		pipe.p.conn.Close()
+		pipe.p, pipe.broken = nil, true
+		return fmt.Errorf("%w: %w", errPipeline, err)
+	}
+	return nil
+}
+
+// dialPipeline connects to the bus socket name and sends, without waiting,
+// the EXTERNAL handshake, BEGIN, Hello and OpenSession("plain"): the bus
+// answers the handshake and then handles the messages queued behind it
+// (D-Bus specification, "BEGIN command"; sd-bus pipelines the same way).
+func dialPipeline(ctx context.Context, name string) (*pipeline, error) {
+	var d net.Dialer
+	nc, err := d.DialContext(ctx, "unix", name)
+	if err != nil {
+		return nil, err
+	}
+	p := &pipeline{conn: nc, r: bufio.NewReaderSize(nc, 4096)}
+	var buf bytes.Buffer
+	buf.WriteString("\x00AUTH EXTERNAL ")
+	buf.WriteString(hex.EncodeToString([]byte(strconv.Itoa(os.Geteuid()))))
+	buf.WriteString("\r\nBEGIN\r\n")
+	if err := p.encode(&buf, "org.freedesktop.DBus", "/org/freedesktop/DBus", "org.freedesktop.DBus", "Hello"); err != nil {
+		nc.Close()
+		return nil, err
+	}
+	if err := p.encode(&buf, secretsName, "/org/freedesktop/secrets", "org.freedesktop.Secret.Service", "OpenSession", "plain", dbus.MakeVariant("")); err != nil {
+		nc.Close()
+		return nil, err
+	}
+	p.open = p.serial
+	if _, err := nc.Write(buf.Bytes()); err != nil {
+		nc.Close()
+		return nil, err
+	}
+	return p, nil
+}
+
+// encode appends a method call to buf, numbered with the next serial
+// (p.serial after the call).
+func (p *pipeline) encode(buf *bytes.Buffer, dest string, path dbus.ObjectPath, iface, member string, args ...any) error {
+	p.serial++
+	msg := &dbus.Message{
+		Type: dbus.TypeMethodCall,
+		Headers: map[dbus.HeaderField]dbus.Variant{
+			dbus.FieldPath:        dbus.MakeVariant(path),
+			dbus.FieldDestination: dbus.MakeVariant(dest),
+			dbus.FieldInterface:   dbus.MakeVariant(iface),
+			dbus.FieldMember:      dbus.MakeVariant(member),
+		},
+		Body: args,
+	}
+	if len(args) > 0 {
+		msg.Headers[dbus.FieldSignature] = dbus.MakeVariant(dbus.SignatureOf(args...))
+	}
+	// godbus numbers messages only on its own connections: the serial is
+	// the fixed header's uint32 at offset 8 (D-Bus specification, "Message
+	// Format"), written in after encoding.
+	start := buf.Len()
+	if err := msg.EncodeTo(buf, binary.LittleEndian); err != nil {
+		return err
+	}
+	binary.LittleEndian.PutUint32(buf.Bytes()[start+8:start+12], p.serial)
+	return nil
+}
+
+// call sends a method call to the Secret Service and returns its reply's
+// body.
+func (p *pipeline) call(method string, args ...any) ([]any, error) {
+	var buf bytes.Buffer
+	if err := p.encode(&buf, secretsName, "/org/freedesktop/secrets", "org.freedesktop.Secret.Service", method, args...); err != nil {
+		return nil, err
+	}
+	if _, err := p.conn.Write(buf.Bytes()); err != nil {
+		return nil, err
+	}
+	return p.await(p.serial)
+}
+
+// openSession returns the session OpenSession, sent with the handshake,
+// answered.
+func (p *pipeline) openSession() (dbus.ObjectPath, error) {
+	if p.open != 0 {
+		if _, err := p.await(p.open); err != nil {
+			return "", err
+		}
+	}
+	return p.session, p.openErr
+}
+
+// await reads messages until the reply to serial, and returns its body or
+// its error. Signals and other replies are dropped, except OpenSession's,
+// which is kept.
+func (p *pipeline) await(serial uint32) ([]any, error) {
+	if !p.authed {
+		line, err := p.r.ReadString('\n')
+		if err != nil {
+			return nil, fmt.Errorf("session bus handshake: %w", err)
+		}
+		if len(line) < 3 || line[:3] != "OK " {
+			return nil, fmt.Errorf("session bus handshake: the bus answered %.40q", line)
+		}
+		p.authed = true
+	}
+	for {
+		msg, err := dbus.DecodeMessage(p.r)
+		if err != nil {
+			return nil, err
+		}
+		if msg.Type != dbus.TypeMethodReply && msg.Type != dbus.TypeError {
+			continue
+		}
+		v, ok := msg.Headers[dbus.FieldReplySerial].Value().(uint32)
+		if !ok {
+			continue
+		}
+		var callErr error
+		if msg.Type == dbus.TypeError {
+			name, _ := msg.Headers[dbus.FieldErrorName].Value().(string)
+			callErr = dbus.Error{Name: name, Body: msg.Body}
+		}
+		if v == p.open {
+			p.open = 0
+			p.openErr = callErr
+			if callErr == nil {
+				if len(msg.Body) != 2 {
+					p.openErr = errors.New("OpenSession: unexpected answer")
+				} else if path, ok := msg.Body[1].(dbus.ObjectPath); ok {
+					p.session = path
+				} else {
+					p.openErr = errors.New("OpenSession: unexpected answer")
+				}
+			}
+		}
+		if v == serial {
+			return msg.Body, callErr
+		}
+	}
+}
+
+// pipelinedService is getService over the pipeline: one SearchItems (with
+// the marker) and one GetSecrets. Any outcome other than the values, even
+// "none", is an error: the general path then looks again and says why.
+func pipelinedService(ctx context.Context, service string) ([]string, error) {
+	if !owned(service) {
+		return nil, errors.ErrUnsupported
+	}
+	var out []string
+	err := withPipeline(ctx, func(p *pipeline) error {
+		body, err := p.call("SearchItems", map[string]string{"service": service, markerAttr: markerValue})
+		if err != nil {
+			return err
+		}
+		if len(body) != 2 {
+			return errors.New("SearchItems: unexpected answer")
+		}
+		unlocked, ok1 := body[0].([]dbus.ObjectPath)
+		locked, ok2 := body[1].([]dbus.ObjectPath)
+		if !ok1 || !ok2 || len(unlocked) == 0 || len(locked) > 0 || len(unlocked) > maxServiceItems {
+			// Not an error of the pipeline's: keep it for the next read.
+			return nil
+		}
+		session, err := p.openSession()
+		if err != nil {
+			return err
+		}
+		body, err = p.call("GetSecrets", unlocked, session)
+		if err != nil {
+			return err
+		}
+		secrets, err := secretValues(body)
+		if err != nil {
+			return err
+		}
+		if len(secrets) != len(unlocked) {
+			return fmt.Errorf("GetSecrets: %d values for %d items", len(secrets), len(unlocked))
+		}
+		out = make([]string, 0, len(secrets))
+		for _, s := range secrets {
+			out = append(out, s)
+		}
+		return nil
+	})
+	if err == nil && out == nil {
+		err = errPipeline
+	}
+	return out, err
+}
+
+// pipelinedHasOwner asks the bus whether the Secret Service runs.
+func pipelinedHasOwner(ctx context.Context) (bool, error) {
+	var owned bool
+	err := withPipeline(ctx, func(p *pipeline) error {
+		var buf bytes.Buffer
+		if err := p.encode(&buf, "org.freedesktop.DBus", "/org/freedesktop/DBus", "org.freedesktop.DBus", "NameHasOwner", secretsName); err != nil {
+			return err
+		}
+		if _, err := p.conn.Write(buf.Bytes()); err != nil {
+			return err
+		}
+		body, err := p.await(p.serial)
+		if err != nil {
+			return err
+		}
+		if len(body) != 1 {
+			return errors.New("NameHasOwner: unexpected answer")
+		}
+		owned, _ = body[0].(bool)
+		return nil
+	})
+	return owned, err
+}
