@@ -53,6 +53,7 @@ go test -run='^$' -fuzz=FuzzResolveRepo -fuzztime="${FUZZTIME:-15s}" ./auth/feed
 go test -run='^$' -fuzz=FuzzRead -fuzztime="${FUZZTIME:-15s}" ./internal/gitcred
 go test -run='^$' -fuzz=FuzzParse -fuzztime="${FUZZTIME:-15s}" ./helper/keyringcli
 go test -run='^$' -fuzz=FuzzURL -fuzztime="${FUZZTIME:-15s}" ./auth/untrusted
+dbus-run-session -- go test -run='^$' -fuzz=FuzzParseSecrets -fuzztime="${FUZZTIME:-15s}" ./auth/store
 
 echo "== Windows builds under Wine (private WINEPREFIX; skipped with the reason when Wine cannot be installed)"
 build/wine-test.sh
