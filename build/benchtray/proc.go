@@ -20,15 +20,17 @@ type sample struct {
 	threads  int
 }
 
-// switches counts context switches per thread. /proc/PID/status only
-// counts the main thread, so every task is read; a thread that exits
-// keeps the last count seen for it.
+// switches counts context switches and CPU time per thread. /proc/PID/status
+// only counts the main thread, so every task is read; a thread that exits
+// keeps the last count seen for it. CPU time comes from each task's
+// schedstat, in nanoseconds: /proc/PID/stat's clock ticks (10 ms) are too
+// coarse for an idle minute's few milliseconds.
 type switches struct {
-	voluntary, involuntary map[int]int64
+	voluntary, involuntary, cpuNanos map[int]int64
 }
 
 func newSwitches() *switches {
-	return &switches{voluntary: map[int]int64{}, involuntary: map[int]int64{}}
+	return &switches{voluntary: map[int]int64{}, involuntary: map[int]int64{}, cpuNanos: map[int]int64{}}
 }
 
 // update reads the counters of every current thread of pid.
@@ -48,8 +50,24 @@ func (s *switches) update(pid int) error {
 		}
 		s.voluntary[tid] = st["voluntary_ctxt_switches"]
 		s.involuntary[tid] = st["nonvoluntary_ctxt_switches"]
+		if b, err := os.ReadFile(filepath.Join("/proc", strconv.Itoa(pid), "task", t.Name(), "schedstat")); err == nil {
+			// "time on CPU (ns)  time waiting (ns)  timeslices"
+			if f := strings.Fields(string(b)); len(f) > 0 {
+				if ns, err := strconv.ParseInt(f[0], 10, 64); err == nil {
+					s.cpuNanos[tid] = ns
+				}
+			}
+		}
 	}
 	return nil
+}
+
+// cpu returns the summed CPU time, in nanoseconds.
+func (s *switches) cpu() (ns int64) {
+	for _, v := range s.cpuNanos {
+		ns += v
+	}
+	return ns
 }
 
 // totals returns the summed counters.
