@@ -23,6 +23,7 @@ export WINEPREFIX=$work/prefix WINEARCH=win64 WINEDEBUG=-all WINEDLLOVERRIDES="m
 cleanup() {
 	wineserver -k 2>/dev/null || true
 	rm -rf "$work"
+	rm -f app/feedkey/rsrc_windows_*.syso helper/feedkey-keyring/rsrc_windows_*.syso
 }
 trap cleanup EXIT
 # Nothing of the caller's session reaches the Windows programs: no display,
@@ -41,15 +42,27 @@ x86_64-w64-mingw32-gcc -municode -O2 -s -o "$work/pipeprime.exe" build/wine/pipe
 echo "== wine: build the Windows programs and test binaries"
 bin=$work/bin
 mkdir -p "$bin"
+# As the release does: the version stamped into the programs and into their
+# version resources (build/winres.sh writes the .syso files the build links;
+# the cleanup removes them, so no later build carries this test version).
+version=0.0.0-winetest
+build/winres.sh "$version"
+stamp="-X github.com/feedkey/feedkey/internal/version.Version=$version"
 export GOOS=windows GOARCH=amd64 CGO_ENABLED=0
-go build -o "$bin/feedkey.exe" ./app/feedkey
-go build -o "$bin/keyring.exe" ./helper/feedkey-keyring
-go build -ldflags=-H=windowsgui -o "$bin/feedkey-tray.exe" ./app/feedkey
+go build -ldflags="$stamp" -o "$bin/feedkey.exe" ./app/feedkey
+go build -ldflags="$stamp" -o "$bin/keyring.exe" ./helper/feedkey-keyring
+go build -ldflags="-H=windowsgui $stamp" -o "$bin/feedkey-tray.exe" ./app/feedkey
 go test -c -o "$bin/store.test.exe" ./auth/store
 go test -c -o "$bin/feed.test.exe" ./auth/feed
 go test -c -o "$bin/control.test.exe" ./control
 go test -c -o "$bin/winpath.test.exe" ./internal/winpath
 unset GOOS GOARCH CGO_ENABLED
+
+echo "== wine: icon and version resources"
+python3 build/pe-resources.py assets/icons/ok.ico "$version" "$bin/feedkey.exe" "$bin/feedkey-tray.exe" "$bin/keyring.exe"
+# The resource says what the program says.
+said=$(wine "$bin/feedkey.exe" --version)
+[[ $said == "feedkey version $version "* ]] || { echo "FAIL: feedkey.exe --version: $said, want version $version" >&2; exit 1; }
 
 echo "== wine: store contract, feed matcher, control pipe and user PATH tests"
 wine "$bin/store.test.exe" -test.count=1
