@@ -56,6 +56,7 @@ go test -c -o "$bin/store.test.exe" ./auth/store
 go test -c -o "$bin/feed.test.exe" ./auth/feed
 go test -c -o "$bin/control.test.exe" ./control
 go test -c -o "$bin/winpath.test.exe" ./internal/winpath
+go test -c -o "$bin/notify.test.exe" ./tray/notify
 unset GOOS GOARCH CGO_ENABLED
 
 echo "== wine: icon and version resources"
@@ -64,7 +65,7 @@ python3 build/pe-resources.py assets/icons/ok.ico "$version" "$bin/feedkey.exe" 
 said=$(wine "$bin/feedkey.exe" --version)
 [[ $said == "feedkey version $version "* ]] || { echo "FAIL: feedkey.exe --version: $said, want version $version" >&2; exit 1; }
 
-echo "== wine: store contract, feed matcher, control pipe and user PATH tests"
+echo "== wine: store contract, feed matcher, control pipe, user PATH and notification tests"
 wine "$bin/store.test.exe" -test.count=1
 # The matcher tests read testdata/ relative to their directory.
 (cd auth/feed && wine "$bin/feed.test.exe" -test.count=1)
@@ -73,6 +74,8 @@ wine "$bin/store.test.exe" -test.count=1
 # connection to a go-winio pipe is never served: see build/wine/pipeprime.c.)
 wine "$bin/control.test.exe" -test.count=1 -test.run '^(TestPipe|TestTrustedOwner|TestForeignPipeIsNoTray)'
 wine "$bin/winpath.test.exe" -test.count=1
+# NOTIFYICONDATAW's layout, text cut to the balloon's fields, no tray icon.
+wine "$bin/notify.test.exe" -test.count=1
 
 echo "== wine: the CLI and the helper as pip calls them"
 fail=0
