@@ -11,9 +11,9 @@ import (
 
 // New returns a Notifier that shows each notification as a balloon on the
 // notification-area icon of this process's tray, which Windows 10 and 11
-// turn into a toast (and keep in the Action Center). No AppUserModelID,
-// shortcut or COM server is needed, as a toast of its own would. conn is
-// ignored and may be nil.
+// show as a toast. (A toast of feedkey's own would need an AppUserModelID
+// and a Start menu shortcut carrying it; a balloon needs only the icon.)
+// conn is ignored and may be nil.
 func New(conn *dbus.Conn) Notifier {
 	return balloonNotifier{}
 }
@@ -21,7 +21,8 @@ func New(conn *dbus.Conn) Notifier {
 // The tray's window and icon, as fyne.io/systray v1.12.2 creates them on
 // Windows (systray_windows.go, initInstance): one hidden top-level window
 // of this class, and one icon with this ID. Shell_NotifyIconW finds an
-// icon by window and ID, so a balloon needs both.
+// icon by window and ID, so a balloon needs both. Should a systray upgrade
+// change them, build/wine-test.sh's tray stage sees no balloon and fails.
 const (
 	trayWindowClass = "SystrayClass"
 	trayIconID      = 100
@@ -32,8 +33,7 @@ const (
 const (
 	nimModify              = 0x1
 	nifInfo                = 0x10
-	niifInfo               = 0x1  // the "information" icon
-	niifRespectQuietTime   = 0x80 // not during the first hour after a user's first sign-in, nor in Focus Assist
+	niifInfo               = 0x1 // the "information" icon
 	balloonTitleUnits      = 64
 	balloonTextUnits       = 256
 	notifyIconDataTipUnits = 128
@@ -86,10 +86,12 @@ func (balloonNotifier) Notify(ctx context.Context, title, body string) error {
 		title, body = "", title
 	}
 	nid := notifyIconData{
-		Wnd:       wnd,
-		ID:        trayIconID,
-		Flags:     nifInfo,
-		InfoFlags: niifInfo | niifRespectQuietTime,
+		Wnd:   wnd,
+		ID:    trayIconID,
+		Flags: nifInfo,
+		// Not NIIF_RESPECT_QUIET_TIME: on a new machine's first hour, when
+		// feeds are set up, a sign-in's code must still show.
+		InfoFlags: niifInfo,
 	}
 	nid.Size = uint32(unsafe.Sizeof(nid))
 	putUTF16(nid.InfoTitle[:], title)
