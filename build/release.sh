@@ -8,6 +8,8 @@
 #   - keyrings_feedkey-*.whl (helper/python, built by build/pywheel.sh), also
 #     in every archive and in the packages' /usr/share/feedkey;
 #   - checksums.txt (sha256), checked here;
+#   - in the Windows programs, the icon and a version resource of the
+#     release's version (build/winres.sh), checked here;
 #   - a Homebrew cask, a Scoop manifest and winget manifests (not published);
 #   - macos/feedkey.app: the layout of the macOS app bundle (Info.plist with
 #     LSUIElement, the icon). The tray needs cgo, so a Mac fills it:
@@ -48,8 +50,12 @@ cp build/out/python/*.whl dist/
 echo "== checksums"
 (cd dist && sha256sum --check --quiet checksums.txt)
 
-echo "== Windows subsystems"
+version=$(sed -n 's/.*"version": *"\([^"]*\)".*/\1/p' dist/metadata.json | head -1)
+
+echo "== Windows subsystems, icons and version resources"
 for arch in amd64_v1 arm64_v8.0; do
+  python3 build/pe-resources.py assets/icons/ok.ico "$version" "dist/feedkey-tray_windows_$arch/feedkey-tray.exe" \
+    "dist/feedkey_windows_$arch/feedkey.exe" "dist/feedkey-keyring_windows_$arch/feedkey-keyring.exe"
   # Not `tee /dev/stderr`: reopening stderr truncates a log it is written to.
   subsystems=$(python3 build/pe-subsystem.py "dist/feedkey-tray_windows_$arch/feedkey-tray.exe" "dist/feedkey_windows_$arch/feedkey.exe")
   echo "$subsystems"
@@ -57,7 +63,6 @@ for arch in amd64_v1 arm64_v8.0; do
     { echo "release: feedkey-tray.exe must be a GUI program and feedkey.exe a console one" >&2; exit 1; }
 done
 
-version=$(sed -n 's/.*"version": *"\([^"]*\)".*/\1/p' dist/metadata.json | head -1)
 app=dist/macos/feedkey.app/Contents
 mkdir -p "$app/MacOS" "$app/Resources"
 sed "s/VERSION/${version%%-*}/g" build/package/macos/Info.plist >"$app/Info.plist"

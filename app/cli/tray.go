@@ -89,7 +89,11 @@ func runTrayTitled(ctx context.Context, env *Env, title string, noMenu bool) err
 	}
 	// Headless, nobody sees a desktop notification either.
 	var n notify.Notifier = notify.Nop{}
-	if runUI == nil {
+	switch {
+	case runUI != nil:
+	case runtime.GOOS == "windows":
+		n = notify.New(nil) // balloons on the tray's own icon: no bus
+	default:
 		if conn, err := dbus.SessionBus(); err == nil {
 			n = notify.New(conn)
 		}

@@ -3,9 +3,10 @@
 //
 // On Linux and other systems with a freedesktop desktop, New returns a
 // Notifier that calls org.freedesktop.Notifications.Notify on a session
-// bus connection. On macOS and Windows New returns a Notifier that does
-// nothing and returns nil: native notifications there (UserNotifications,
-// Windows toast notifications) are future work, so on those systems the
+// bus connection. On Windows it returns one that shows a balloon on
+// feedkey's own notification-area icon, which Windows 10 and 11 show as a
+// toast. On macOS New returns a Notifier that does nothing and returns nil:
+// native notifications there (UserNotifications) are future work, so the
 // tray's menu and icon are the only signal.
 //
 // Notifications are best effort: callers log a Notify error and go on.
@@ -22,8 +23,9 @@ type Notifier interface {
 }
 
 // ErrNoServer is wrapped by errors from Notify when no notification server
-// is running (nothing owns org.freedesktop.Notifications on the bus and
-// the bus cannot start one).
+// is running: on Linux, nothing owns org.freedesktop.Notifications on the
+// bus and the bus cannot start one; on Windows, this process shows no tray
+// icon to hang a balloon on (`feedkey agent`, or before the tray is up).
 var ErrNoServer = errors.New("no notification server")
 
 // Nop is a Notifier that shows nothing and always returns nil.
