@@ -2,6 +2,7 @@ package keyringcli
 
 import (
 	"errors"
+	"regexp"
 	"strings"
 	"testing"
 )
@@ -224,5 +225,35 @@ func TestHelp(t *testing.T) {
 	}
 	if !strings.HasPrefix(help, usage+"\n") || !strings.HasSuffix(help, "print shell completion script\n") {
 		t.Errorf("Help() = %q", help)
+	}
+}
+
+// TestMatchOptionalsIsArgparsesRegexp compares matchOptionals with the
+// regexp argparse uses, (-*A?-*) repeated n times, on every pattern of up to
+// eight arguments.
+func TestMatchOptionalsIsArgparsesRegexp(t *testing.T) {
+	t.Parallel()
+	for n := 1; n <= 3; n++ {
+		re := regexp.MustCompile("^" + strings.Repeat(`(-*A?-*)`, n))
+		var walk func(p []byte)
+		walk = func(p []byte) {
+			loc := re.FindSubmatchIndex(p)
+			counts, end := matchOptionals(p, n)
+			for k := range n {
+				if want := loc[2*k+3] - loc[2*k+2]; counts[k] != want {
+					t.Fatalf("n=%d %q: group %d takes %d, the regexp %d", n, p, k, counts[k], want)
+				}
+			}
+			if end != loc[1] {
+				t.Fatalf("n=%d %q: ends at %d, the regexp at %d", n, p, end, loc[1])
+			}
+			if len(p) == 8 {
+				return
+			}
+			for _, c := range []byte("AO-") {
+				walk(append(p[:len(p):len(p)], c))
+			}
+		}
+		walk(nil)
 	}
 }
