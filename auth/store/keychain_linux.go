@@ -46,7 +46,7 @@ func preflight(ctx context.Context, op, service, user string) error {
 	return nil
 }
 
-// get reads one secret in two D-Bus rounds where go-keyring's Get
+// get reads one secret in three D-Bus round trips where go-keyring's Get
 // makes seven in a row (SPEC §10 gives the helper 5 ms). It finds items by
 // the same attributes go-keyring and Python keyring use, so the stored
 // layout is unchanged. It calls only Service methods: gnome-keyring 42
@@ -67,7 +67,6 @@ func getMany(ctx context.Context, service string, users []string) ([]string, err
 		return nil, err
 	}
 	obj := conn.Object(secretsName, "/org/freedesktop/secrets")
-	openSession(ctx, conn)
 	calls := make([]*dbus.Call, len(users))
 	for i, u := range users {
 		calls[i] = obj.GoWithContext(ctx, "org.freedesktop.Secret.Service.SearchItems", 0, make(chan *dbus.Call, 1), attributes(service, u))
@@ -122,7 +121,6 @@ func getService(ctx context.Context, service string) ([]string, error) {
 		return nil, err
 	}
 	obj := conn.Object(secretsName, "/org/freedesktop/secrets")
-	openSession(ctx, conn)
 	var unlocked, locked []dbus.ObjectPath
 	if err := obj.CallWithContext(ctx, "org.freedesktop.Secret.Service.SearchItems", 0,
 		map[string]string{"service": service, markerAttr: markerValue}).Store(&unlocked, &locked); err != nil {
@@ -333,7 +331,6 @@ func lookup(ctx context.Context, attrs map[string]string, wantUser bool) (user, 
 		return "", "", err
 	}
 	service := conn.Object(secretsName, "/org/freedesktop/secrets")
-	openSession(ctx, conn)
 	var unlocked, locked []dbus.ObjectPath
 	if err := service.CallWithContext(ctx, "org.freedesktop.Secret.Service.SearchItems", 0, attrs).Store(&unlocked, &locked); err != nil {
 		return "", "", fmt.Errorf("%w: %w", ErrUnavailable, explain(err))
@@ -393,46 +390,26 @@ func lookup(ctx context.Context, attrs map[string]string, wantUser bool) (user, 
 
 // session is the "plain" (unencrypted; the bus is a local socket) session
 // for reading secrets. It is opened once per process; the daemon closes it
-// when the process disconnects. Readers ask for it (openSession) before
-// their search, so that OpenSession travels with SearchItems and the two
-// answers come back in one round instead of two.
+// when the process disconnects. It is opened only after a search has been
+// answered, never as a connection's first call to the Secret Service:
+// gnome-keyring can abort on that ("gkd_secret_service_get_pkcs11_session:
+// assertion 'client' failed"; here about once in 800 runs of the helper when
+// OpenSession went out first, and others report it for short-lived clients).
 var session struct {
 	sync.Mutex
-	path    dbus.ObjectPath
-	pending *dbus.Call // OpenSession sent, answer not yet read
+	path dbus.ObjectPath
 }
 
-// openSession sends OpenSession unless a session is open or on its way. It
-// does not wait for the answer: plainSession does.
-func openSession(ctx context.Context, conn *dbus.Conn) {
-	session.Lock()
-	defer session.Unlock()
-	if session.path != "" || session.pending != nil {
-		return
-	}
-	session.pending = conn.Object(secretsName, "/org/freedesktop/secrets").GoWithContext(ctx,
-		"org.freedesktop.Secret.Service.OpenSession", 0, make(chan *dbus.Call, 1), "plain", dbus.MakeVariant(""))
-}
-
-// plainSession returns the open session, opening one if openSession has
-// not, and waiting for its answer if it is on the way.
 func plainSession(ctx context.Context, conn *dbus.Conn) (dbus.ObjectPath, error) {
-	openSession(ctx, conn)
 	session.Lock()
 	defer session.Unlock()
 	if session.path != "" {
 		return session.path, nil
 	}
-	call := session.pending
-	session.pending = nil
-	select {
-	case <-call.Done:
-	case <-ctx.Done():
-		return "", ctx.Err()
-	}
 	var out dbus.Variant
 	var path dbus.ObjectPath
-	if err := call.Store(&out, &path); err != nil {
+	if err := conn.Object(secretsName, "/org/freedesktop/secrets").CallWithContext(ctx,
+		"org.freedesktop.Secret.Service.OpenSession", 0, "plain", dbus.MakeVariant("")).Store(&out, &path); err != nil {
 		return "", err
 	}
 	session.path = path
@@ -442,7 +419,6 @@ func plainSession(ctx context.Context, conn *dbus.Conn) (dbus.ObjectPath, error)
 func resetSession() {
 	session.Lock()
 	session.path = ""
-	session.pending = nil
 	session.Unlock()
 }
 

@@ -25,10 +25,10 @@ import (
 // pipeline is a lean session-bus connection for the one read the helper
 // makes on every run (SPEC §10): feedkey's record for a service. godbus's
 // handshake waits for three answers before the first call can leave, and
-// its replies cross goroutines; here the handshake, Hello and OpenSession
-// go out in one write, as sd-bus sends them, and every call is answered in
-// the calling goroutine. The search then costs one round to the Secret
-// Service and GetSecrets another. godbus still encodes and decodes every
+// its replies cross goroutines; here the handshake and Hello go out in one
+// write with the first call, as sd-bus sends them, and every call is
+// answered in the calling goroutine. OpenSession waits for the search's
+// answer (see session in keychain_linux.go for why it never goes first). godbus still encodes and decodes every
 // message; anything unexpected closes the pipeline and the caller takes
 // the general path, which explains.
 type pipeline struct {
@@ -36,9 +36,7 @@ type pipeline struct {
 	r       *bufio.Reader
 	serial  uint32
 	authed  bool
-	open    uint32 // OpenSession's serial, until its answer is read
-	session dbus.ObjectPath
-	openErr error
+	session dbus.ObjectPath // the "plain" session, once opened
 }
 
 // pipe is the process's pipeline, dialled on first use; broken stays set
@@ -89,8 +87,8 @@ func withPipeline(ctx context.Context, f func(*pipeline) error) error {
 }
 
 // dialPipeline connects to the bus socket name and sends, without waiting,
-// the EXTERNAL handshake, BEGIN, Hello and OpenSession("plain"): the bus
-// answers the handshake and then handles the messages queued behind it
+// the EXTERNAL handshake, BEGIN and Hello: the bus answers the handshake and
+// then handles the messages queued behind it, the first call included
 // (D-Bus specification, "BEGIN command"; sd-bus pipelines the same way).
 func dialPipeline(ctx context.Context, name string) (*pipeline, error) {
 	var d net.Dialer
@@ -107,11 +105,6 @@ func dialPipeline(ctx context.Context, name string) (*pipeline, error) {
 		nc.Close()
 		return nil, err
 	}
-	if err := p.encode(&buf, secretsName, "/org/freedesktop/secrets", "org.freedesktop.Secret.Service", "OpenSession", "plain", dbus.MakeVariant("")); err != nil {
-		nc.Close()
-		return nil, err
-	}
-	p.open = p.serial
 	if _, err := nc.Write(buf.Bytes()); err != nil {
 		nc.Close()
 		return nil, err
@@ -160,20 +153,26 @@ func (p *pipeline) call(method string, args ...any) ([]any, error) {
 	return p.await(p.serial)
 }
 
-// openSession returns the session OpenSession, sent with the handshake,
-// answered.
+// openSession returns the plain session, opening it on first use.
 func (p *pipeline) openSession() (dbus.ObjectPath, error) {
-	if p.open != 0 {
-		if _, err := p.await(p.open); err != nil {
-			return "", err
+	if p.session != "" {
+		return p.session, nil
+	}
+	body, err := p.call("OpenSession", "plain", dbus.MakeVariant(""))
+	if err != nil {
+		return "", err
+	}
+	if len(body) == 2 {
+		if path, ok := body[1].(dbus.ObjectPath); ok {
+			p.session = path
+			return path, nil
 		}
 	}
-	return p.session, p.openErr
+	return "", errors.New("OpenSession: unexpected answer")
 }
 
 // await reads messages until the reply to serial, and returns its body or
-// its error. Signals and other replies are dropped, except OpenSession's,
-// which is kept.
+// its error. Signals and other replies are dropped.
 func (p *pipeline) await(serial uint32) ([]any, error) {
 	if !p.authed {
 		line, err := p.r.ReadString('\n')
@@ -194,8 +193,7 @@ func (p *pipeline) await(serial uint32) ([]any, error) {
 		if err != nil {
 			return nil, err
 		}
-		opening := p.open != 0 && h.serial == p.open
-		if h.typ != dbus.TypeMethodReply && h.typ != dbus.TypeError || h.serial != serial && !opening {
+		if h.typ != dbus.TypeMethodReply && h.typ != dbus.TypeError || h.serial != serial {
 			continue // signals, and answers nobody waits for
 		}
 		var body []any
@@ -214,26 +212,12 @@ func (p *pipeline) await(serial uint32) ([]any, error) {
 		if h.typ == dbus.TypeError {
 			callErr = dbus.Error{Name: h.errorName, Body: body}
 		}
-		if opening {
-			p.open = 0
-			p.openErr = callErr
-			if callErr == nil {
-				p.openErr = errors.New("OpenSession: unexpected answer")
-				if len(body) == 2 {
-					if path, ok := body[1].(dbus.ObjectPath); ok {
-						p.session, p.openErr = path, nil
-					}
-				}
-			}
-		}
-		if h.serial == serial {
-			return body, callErr
-		}
+		return body, callErr
 	}
 }
 
 // pipelinedService is getService over the pipeline: one SearchItems (with
-// the marker) and one GetSecrets. Any outcome other than the values, even
+// the marker), OpenSession on the process's first read, and one GetSecrets. Any outcome other than the values, even
 // "none", is an error: the general path then looks again and says why.
 func pipelinedService(ctx context.Context, service string) ([]string, error) {
 	if !owned(service) {
