@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 
 	"github.com/feedkey/feedkey/internal/testbin"
@@ -260,5 +261,43 @@ func TestConcurrentReadsDuringRewrites(t *testing.T) {
 			return
 		default:
 		}
+	}
+}
+
+// TestManyRunsKeepGnomeKeyringUp runs the helper 2,000 times, four at a
+// time, as pip and uv do in a large install. Every run must be answered:
+// an ordering of D-Bus calls gnome-keyring cannot take (OpenSession as a
+// connection's first call) made it abort about once in 800 runs, after
+// which the bus starts a new, locked one and every read fails.
+func TestManyRunsKeepGnomeKeyringUp(t *testing.T) {
+	if testing.Short() {
+		t.Skip("2,000 helper runs; skipped with -short")
+	}
+	w := newWorld(t, session)
+	const tok = "many-runs-token"
+	url := "https://many.example/simple/"
+	w.addToken(url, tok)
+	var failed atomic.Int32
+	var first atomic.Value
+	var wg sync.WaitGroup
+	for range 4 {
+		wg.Go(func() {
+			// After the first failure the rest would each wait out the
+			// keychain timeout: stop.
+			for i := 0; i < 500 && failed.Load() == 0; i++ {
+				cmd := exec.Command(w.bin.Keyring, "get", url, "__token__")
+				cmd.Env = w.env
+				out, err := cmd.Output()
+				if err != nil || string(out) != tok+"\n" {
+					if failed.Add(1) == 1 {
+						first.Store(fmt.Sprintf("%v: %q", err, out))
+					}
+				}
+			}
+		})
+	}
+	wg.Wait()
+	if n := failed.Load(); n > 0 {
+		t.Fatalf("a run failed: %v", first.Load())
 	}
 }
