@@ -219,15 +219,17 @@ func set(service, user, secret string) error {
 	if err != nil {
 		return err
 	}
+	// Unlock before OpenSession: OpenSession must not be the connection's
+	// first call (see session).
+	collection := svc.GetLoginCollection()
+	if err := svc.Unlock(collection.Path()); err != nil {
+		return err
+	}
 	session, err := svc.OpenSession()
 	if err != nil {
 		return err
 	}
 	defer svc.Close(session)
-	collection := svc.GetLoginCollection()
-	if err := svc.Unlock(collection.Path()); err != nil {
-		return err
-	}
 	return svc.CreateItem(collection, fmt.Sprintf("Password for '%s' on '%s'", user, service),
 		attributes(service, user), ss.NewSecret(session.Path(), secret))
 }
