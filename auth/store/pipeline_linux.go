@@ -25,12 +25,13 @@ import (
 // pipeline is a lean session-bus connection for the one read the helper
 // makes on every run (SPEC §10): feedkey's record for a service. godbus's
 // handshake waits for three answers before the first call can leave, and
-// its replies cross goroutines; here the handshake and Hello go out in one
-// write with the first call, as sd-bus sends them, and every call is
-// answered in the calling goroutine. OpenSession waits for the search's
-// answer (see session in keychain_linux.go for why it never goes first). godbus still encodes and decodes every
-// message; anything unexpected closes the pipeline and the caller takes
-// the general path, which explains.
+// its replies cross goroutines; here the handshake and Hello go out without
+// waiting, the first call right behind them, as sd-bus sends them, and
+// every call is answered in the calling goroutine. OpenSession waits for the
+// search's answer (session, in keychain_linux.go, says why it never goes
+// first). godbus still encodes every message and decodes all but
+// GetSecrets' answer; anything unexpected closes the pipeline and the caller
+// takes the general path, which explains.
 type pipeline struct {
 	conn    net.Conn
 	r       *bufio.Reader
