@@ -105,31 +105,11 @@ func TestPipelineHostileBus(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			resetPipeline()
-			t.Cleanup(resetPipeline)
-			sock := filepath.Join(t.TempDir(), "bus")
-			l, err := net.Listen("unix", sock)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer l.Close()
-			done := make(chan struct{})
-			defer close(done)
-			go func() {
-				c, err := l.Accept()
-				if err != nil {
-					return
-				}
-				defer c.Close()
-				// Read the client's opening before answering, as a bus does.
-				bufio.NewReader(c).ReadString('\n')
-				tc.answer(c, done)
-			}()
-			t.Setenv("DBUS_SESSION_BUS_ADDRESS", "unix:path="+sock)
+			fakeBus(t, tc.answer)
 			ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
 			defer cancel()
 			start := time.Now()
-			_, err = pipelinedService(ctx, ServicePrefix+"pipeline-test:hostile")
+			_, err := pipelinedService(ctx, ServicePrefix+"pipeline-test:hostile")
 			if took := time.Since(start); took > 1500*time.Millisecond {
 				t.Errorf("the read took %s with a 300ms deadline", took)
 			}
@@ -149,9 +129,11 @@ func TestPipelineHostileBus(t *testing.T) {
 	}
 }
 
-// TestGetServiceNoAnswer checks that a Secret Service that never answers
-// costs one timeout and one clear line, not one per path.
-func TestGetServiceNoAnswer(t *testing.T) {
+// fakeBus makes the session bus, for the rest of the test, a socket whose
+// one connection answer handles after reading the client's opening line, as
+// a bus does; done is closed when the test ends. The pipeline starts afresh.
+func fakeBus(t *testing.T, answer func(c net.Conn, done <-chan struct{})) {
+	t.Helper()
 	resetPipeline()
 	t.Cleanup(resetPipeline)
 	sock := filepath.Join(t.TempDir(), "bus")
@@ -159,20 +141,29 @@ func TestGetServiceNoAnswer(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer l.Close()
 	done := make(chan struct{})
-	defer close(done)
+	t.Cleanup(func() {
+		close(done)
+		l.Close()
+	})
 	go func() {
 		c, err := l.Accept()
 		if err != nil {
 			return
 		}
 		defer c.Close()
-		<-done
+		bufio.NewReader(c).ReadString('\n')
+		answer(c, done)
 	}()
 	t.Setenv("DBUS_SESSION_BUS_ADDRESS", "unix:path="+sock)
+}
+
+// TestGetServiceNoAnswer checks that a Secret Service that never answers
+// costs one timeout and one clear line, not one per path.
+func TestGetServiceNoAnswer(t *testing.T) {
+	fakeBus(t, func(_ net.Conn, done <-chan struct{}) { <-done })
 	start := time.Now()
-	_, err = OS{Timeout: 300 * time.Millisecond}.GetService(context.Background(), ServicePrefix+"pipeline-test:silent")
+	_, err := OS{Timeout: 300 * time.Millisecond}.GetService(context.Background(), ServicePrefix+"pipeline-test:silent")
 	if took := time.Since(start); took > 1500*time.Millisecond {
 		t.Errorf("GetService took %s with a 300ms timeout", took)
 	}
