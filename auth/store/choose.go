@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"runtime"
 	"sync"
+	"sync/atomic"
 )
 
 // Backends a user can ask for (FEEDKEY_STORE, or [store] backend in the
@@ -30,10 +31,11 @@ type Chosen struct {
 	// Backend returns the backend asked for; nil or "" means auto.
 	Backend func() string
 
-	once sync.Once
-	k    Keychain
-	name string
-	err  error
+	once   sync.Once
+	picked atomic.Bool // once has run
+	k      Keychain
+	name   string
+	err    error
 }
 
 // Choose returns a Chosen over backend.
@@ -41,15 +43,20 @@ func Choose(backend func() string) *Chosen { return &Chosen{Backend: backend} }
 
 func (c *Chosen) pick() (Keychain, error) {
 	c.once.Do(func() {
-		asked := BackendAuto
-		if c.Backend != nil {
-			if b := c.Backend(); b != "" {
-				asked = b
-			}
-		}
-		c.k, c.name, c.err = open(asked)
+		c.k, c.name, c.err = open(c.asked())
+		c.picked.Store(true)
 	})
 	return c.k, c.err
+}
+
+// asked is the backend asked for, auto when none is.
+func (c *Chosen) asked() string {
+	if c.Backend != nil {
+		if b := c.Backend(); b != "" {
+			return b
+		}
+	}
+	return BackendAuto
 }
 
 // Name says which store is used ("secret-service", "keyctl", "file",
@@ -171,6 +178,9 @@ func (c *Chosen) GetMany(ctx context.Context, service string, users []string) ([
 
 // GetService implements [ServiceReader] where the chosen store can.
 func (c *Chosen) GetService(ctx context.Context, service string) ([]string, error) {
+	if vals, ok, err := c.getServiceAuto(ctx, service); ok {
+		return vals, err
+	}
 	k, err := c.pick()
 	if err != nil {
 		return nil, err
@@ -179,6 +189,32 @@ func (c *Chosen) GetService(ctx context.Context, service string) ([]string, erro
 		return sr.GetService(ctx, service)
 	}
 	return nil, errors.ErrUnsupported
+}
+
+// getServiceAuto is GetService's first read when the store is still to be
+// chosen and auto may choose the Secret Service: whether one runs is asked
+// in the same round as the search (SPEC §10: the helper's read is this
+// call). ok is false when that leaves the choice to pick.
+func (c *Chosen) getServiceAuto(ctx context.Context, service string) (vals []string, ok bool, err error) {
+	if runtime.GOOS != "linux" || c.picked.Load() || c.asked() != BackendAuto {
+		return nil, false, nil
+	}
+	k := OS{}
+	pctx, cancel := context.WithTimeout(ctx, k.timeout())
+	vals, running, err := pipelinedAutoService(pctx, service)
+	cancel()
+	if !running {
+		return nil, false, nil
+	}
+	c.once.Do(func() {
+		c.k, c.name = k, BackendSecretService
+		c.picked.Store(true)
+	})
+	if c.k != Keychain(k) {
+		return nil, false, nil // chosen meanwhile by another call
+	}
+	vals, err = k.afterPipeline(ctx, service, vals, err)
+	return vals, true, err
 }
 
 // Accounts implements [Lister] where the chosen store can list.

@@ -84,6 +84,12 @@ func (k OS) GetService(ctx context.Context, service string) ([]string, error) {
 	pctx, cancel := context.WithTimeout(ctx, k.timeout())
 	secrets, err := pipelinedService(pctx, service)
 	cancel()
+	return k.afterPipeline(ctx, service, secrets, err)
+}
+
+// afterPipeline answers GetService from the pipeline's outcome: its values,
+// else the general path's.
+func (k OS) afterPipeline(ctx context.Context, service string, secrets []string, err error) ([]string, error) {
 	switch {
 	case err == nil:
 		return secrets, nil

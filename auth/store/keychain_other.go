@@ -64,3 +64,8 @@ func getService(context.Context, string) ([]string, error) { return nil, errors.
 
 // pipelinedService is Linux's: elsewhere GetService is unsupported.
 func pipelinedService(context.Context, string) ([]string, error) { return nil, errors.ErrUnsupported }
+
+// pipelinedAutoService is Linux's: elsewhere no Secret Service runs.
+func pipelinedAutoService(context.Context, string) ([]string, bool, error) {
+	return nil, false, errors.ErrUnsupported
+}

@@ -29,15 +29,22 @@ import (
 // waiting, the first call right behind them, as sd-bus sends them, and
 // every call is answered in the calling goroutine. OpenSession waits for the
 // search's answer (session, in keychain_linux.go, says why it never goes
-// first). godbus still encodes every message and decodes all but
-// GetSecrets' answer; anything unexpected closes the pipeline and the caller
-// takes the general path, which explains.
+// first). The few calls and answers are marshalled here (wire_linux.go,
+// and the parsers below) rather than through godbus's reflection, which
+// cost the helper more than the calls' round trips. Anything unexpected
+// closes the pipeline and the caller takes the general path, which
+// explains.
 type pipeline struct {
 	conn    net.Conn
 	r       *bufio.Reader
+	out     []byte // messages queued, sent with the next call
 	serial  uint32
 	authed  bool
 	session dbus.ObjectPath // the "plain" session, once opened
+
+	// running is the bus's answer to NameHasOwner for the Secret
+	// Service, once asked (asked says so).
+	asked, running bool
 }
 
 // pipe is the process's pipeline, dialled on first use; broken stays set
@@ -87,10 +94,11 @@ func withPipeline(ctx context.Context, f func(*pipeline) error) error {
 	return nil
 }
 
-// dialPipeline connects to the bus socket name and sends, without waiting,
-// the EXTERNAL handshake, BEGIN and Hello: the bus answers the handshake and
-// then handles the messages queued behind it, the first call included
-// (D-Bus specification, "BEGIN command"; sd-bus pipelines the same way).
+// dialPipeline connects to the bus socket name and queues, without
+// waiting, the EXTERNAL handshake, BEGIN and Hello: the bus answers the
+// handshake and then handles the messages queued behind it, the first call
+// included (D-Bus specification, "BEGIN command"; sd-bus pipelines the same
+// way). They leave with the first call.
 func dialPipeline(ctx context.Context, name string) (*pipeline, error) {
 	var d net.Dialer
 	nc, err := d.DialContext(ctx, "unix", name)
@@ -98,60 +106,53 @@ func dialPipeline(ctx context.Context, name string) (*pipeline, error) {
 		return nil, err
 	}
 	p := &pipeline{conn: nc, r: bufio.NewReaderSize(nc, 4096)}
-	var buf bytes.Buffer
-	buf.WriteString("\x00AUTH EXTERNAL ")
-	buf.WriteString(hex.EncodeToString([]byte(strconv.Itoa(os.Geteuid()))))
-	buf.WriteString("\r\nBEGIN\r\n")
-	if err := p.encode(&buf, "org.freedesktop.DBus", "/org/freedesktop/DBus", "org.freedesktop.DBus", "Hello"); err != nil {
-		nc.Close()
-		return nil, err
-	}
-	if _, err := nc.Write(buf.Bytes()); err != nil {
-		nc.Close()
-		return nil, err
-	}
+	p.out = append(p.out, "\x00AUTH EXTERNAL "...)
+	p.out = hex.AppendEncode(p.out, strconv.AppendInt(nil, int64(os.Geteuid()), 10))
+	p.out = append(p.out, "\r\nBEGIN\r\n"...)
+	p.callBus("Hello", "", nil)
 	return p, nil
 }
 
-// encode appends a method call to buf, numbered with the next serial
-// (p.serial after the call).
-func (p *pipeline) encode(buf *bytes.Buffer, dest string, path dbus.ObjectPath, iface, member string, args ...any) error {
-	p.serial++
-	msg := &dbus.Message{
-		Type: dbus.TypeMethodCall,
-		Headers: map[dbus.HeaderField]dbus.Variant{
-			dbus.FieldPath:        dbus.MakeVariant(path),
-			dbus.FieldDestination: dbus.MakeVariant(dest),
-			dbus.FieldInterface:   dbus.MakeVariant(iface),
-			dbus.FieldMember:      dbus.MakeVariant(member),
-		},
-		Body: args,
-	}
-	if len(args) > 0 {
-		msg.Headers[dbus.FieldSignature] = dbus.MakeVariant(dbus.SignatureOf(args...))
-	}
-	// godbus numbers messages only on its own connections: the serial is
-	// the fixed header's uint32 at offset 8 (D-Bus specification, "Message
-	// Format"), written in after encoding.
-	start := buf.Len()
-	if err := msg.EncodeTo(buf, binary.LittleEndian); err != nil {
-		return err
-	}
-	binary.LittleEndian.PutUint32(buf.Bytes()[start+8:start+12], p.serial)
-	return nil
+// The calls the pipeline makes, each with its body's signature.
+const (
+	busName      = "org.freedesktop.DBus"
+	secretsPath  = "/org/freedesktop/secrets"
+	secretsIface = "org.freedesktop.Secret.Service"
+)
+
+// callBus queues a call to the bus itself.
+func (p *pipeline) callBus(member, sig string, body func(*wire)) uint32 {
+	return p.queue(0, busName, "/org/freedesktop/DBus", busName, member, sig, body)
 }
 
-// call sends a method call to the Secret Service and returns its reply's
-// body.
-func (p *pipeline) call(method string, args ...any) ([]any, error) {
-	var buf bytes.Buffer
-	if err := p.encode(&buf, secretsName, "/org/freedesktop/secrets", "org.freedesktop.Secret.Service", method, args...); err != nil {
-		return nil, err
+// callSecrets queues a call to the Secret Service.
+func (p *pipeline) callSecrets(flags byte, method, sig string, body func(*wire)) uint32 {
+	return p.queue(flags, secretsName, secretsPath, secretsIface, method, sig, body)
+}
+
+// queue appends a method call to the messages waiting to be sent and
+// returns its serial.
+func (p *pipeline) queue(flags byte, dest, path, iface, member, sig string, body func(*wire)) uint32 {
+	p.serial++
+	p.out = appendCall(p.out, p.serial, flags, dest, path, iface, member, sig, body)
+	return p.serial
+}
+
+// flush sends the queued messages.
+func (p *pipeline) flush() error {
+	_, err := p.conn.Write(p.out)
+	p.out = p.out[:0]
+	return err
+}
+
+// call sends a method call to the Secret Service, with whatever is queued
+// before it, and returns its reply.
+func (p *pipeline) call(method, sig string, body func(*wire)) (reply, []byte, error) {
+	serial := p.callSecrets(0, method, sig, body)
+	if err := p.flush(); err != nil {
+		return reply{}, nil, err
 	}
-	if _, err := p.conn.Write(buf.Bytes()); err != nil {
-		return nil, err
-	}
-	return p.await(p.serial)
+	return p.await(serial)
 }
 
 // openSession returns the plain session, opening it on first use.
@@ -159,83 +160,136 @@ func (p *pipeline) openSession() (dbus.ObjectPath, error) {
 	if p.session != "" {
 		return p.session, nil
 	}
-	body, err := p.call("OpenSession", "plain", dbus.MakeVariant(""))
+	h, raw, err := p.call("OpenSession", "sv", func(w *wire) {
+		w.str("plain")
+		w.sig("s") // a variant holding the empty string
+		w.str("")
+	})
 	if err != nil {
 		return "", err
 	}
-	if len(body) == 2 {
-		if path, ok := body[1].(dbus.ObjectPath); ok {
-			p.session = path
-			return path, nil
-		}
+	c := h.bodyCursor(raw, "vo")
+	if v := c.signature(); v != "s" && c.err == nil {
+		c.err = fmt.Errorf("output of type %q", v)
 	}
-	return "", errors.New("OpenSession: unexpected answer")
+	c.string()
+	path := c.string()
+	if err := c.done(); err != nil {
+		return "", fmt.Errorf("OpenSession: %w", err)
+	}
+	p.session = dbus.ObjectPath(path)
+	return p.session, nil
 }
 
-// await reads messages until the reply to serial, and returns its body or
-// its error. Signals and other replies are dropped.
-func (p *pipeline) await(serial uint32) ([]any, error) {
+// await reads messages until the reply to serial and returns its header and
+// the whole message, or the error it carries. Signals and other replies
+// are passed by.
+func (p *pipeline) await(serial uint32) (reply, []byte, error) {
 	if !p.authed {
 		line, err := p.r.ReadString('\n')
 		if err != nil {
-			return nil, fmt.Errorf("session bus handshake: %w", err)
+			return reply{}, nil, fmt.Errorf("session bus handshake: %w", err)
 		}
 		if len(line) < 3 || line[:3] != "OK " {
-			return nil, fmt.Errorf("session bus handshake: the bus answered %.40q", line)
+			return reply{}, nil, fmt.Errorf("session bus handshake: the bus answered %.40q", line)
 		}
 		p.authed = true
 	}
 	for {
 		raw, err := p.readMessage()
 		if err != nil {
-			return nil, err
+			return reply{}, nil, err
 		}
 		h, err := parseReply(raw)
 		if err != nil {
-			return nil, err
+			return reply{}, nil, err
 		}
 		if h.typ != dbus.TypeMethodReply && h.typ != dbus.TypeError || h.serial != serial {
 			continue // signals, and answers nobody waits for
 		}
-		var body []any
-		if h.typ == dbus.TypeMethodReply && h.signature == secretsSignature {
-			body, err = parseSecrets(raw, h.body)
-		} else {
-			var msg *dbus.Message
-			if msg, err = dbus.DecodeMessage(bytes.NewReader(raw)); err == nil {
-				body = msg.Body
-			}
-		}
-		if err != nil {
-			return nil, err
-		}
-		var callErr error
 		if h.typ == dbus.TypeError {
-			callErr = dbus.Error{Name: h.errorName, Body: body}
+			e := dbus.Error{Name: h.errorName}
+			if c := h.bodyCursor(raw, "s"); c.err == nil {
+				if text := c.string(); c.done() == nil {
+					e.Body = []any{text}
+				}
+			}
+			return reply{}, nil, e
 		}
-		return body, callErr
+		return h, raw, nil
 	}
 }
 
 // pipelinedService is getService over the pipeline: one SearchItems (with
-// the marker), OpenSession on the process's first read, and one GetSecrets. Any outcome other than the values, even
-// "none", is an error: the general path then looks again and says why.
+// the marker), OpenSession on the process's first read, and one GetSecrets.
+// Any outcome other than the values, even "none", is an error: the general
+// path then looks again and says why.
 func pipelinedService(ctx context.Context, service string) ([]string, error) {
+	vals, _, err := pipelinedRead(ctx, service, false)
+	return vals, err
+}
+
+// pipelinedAutoService is pipelinedService before a store is chosen: the
+// bus is asked whether the Secret Service runs in the same write as the
+// search (which carries NO_AUTO_START, so it never starts one), saving the
+// helper a round of calls. running is the bus's answer; the values and
+// their error mean something only when it is true.
+func pipelinedAutoService(ctx context.Context, service string) (vals []string, running bool, err error) {
+	return pipelinedRead(ctx, service, true)
+}
+
+// flagNoAutoStart asks the bus not to start a service for the call (D-Bus
+// specification, "Message Format").
+const flagNoAutoStart = 0x2
+
+func pipelinedRead(ctx context.Context, service string, askRunning bool) (out []string, running bool, err error) {
 	if !owned(service) {
-		return nil, errors.ErrUnsupported
+		return nil, false, errors.ErrUnsupported
 	}
-	var out []string
-	err := withPipeline(ctx, func(p *pipeline) error {
-		body, err := p.call("SearchItems", map[string]string{"service": service, markerAttr: markerValue})
+	err = withPipeline(ctx, func(p *pipeline) error {
+		if askRunning && p.asked && !p.running {
+			return nil
+		}
+		var ownerSerial uint32
+		var flags byte
+		if askRunning && !p.asked {
+			ownerSerial = p.callBus("NameHasOwner", "s", func(w *wire) { w.str(secretsName) })
+			flags = flagNoAutoStart
+		}
+		searchSerial := p.callSecrets(flags, "SearchItems", "a{ss}", func(w *wire) {
+			w.array(8, func() {
+				// Dict entries in the order godbus writes a map's: sorted.
+				for _, kv := range [][2]string{{markerAttr, markerValue}, {"service", service}} {
+					w.pad(8)
+					w.str(kv[0])
+					w.str(kv[1])
+				}
+			})
+		})
+		if err := p.flush(); err != nil {
+			return err
+		}
+		if ownerSerial != 0 {
+			if err := p.awaitRunning(ownerSerial); err != nil {
+				return err
+			}
+		}
+		running = p.running || !askRunning
+		if !running {
+			// The bus refused the search for want of a Secret Service;
+			// the answer is passed by on the pipeline's next read.
+			return nil
+		}
+		h, raw, err := p.await(searchSerial)
 		if err != nil {
 			return err
 		}
-		if len(body) != 2 {
-			return errors.New("SearchItems: unexpected answer")
+		c := h.bodyCursor(raw, "aoao")
+		unlocked, locked := c.objectPaths(), c.objectPaths()
+		if err := c.done(); err != nil {
+			return fmt.Errorf("SearchItems: %w", err)
 		}
-		unlocked, ok1 := body[0].([]dbus.ObjectPath)
-		locked, ok2 := body[1].([]dbus.ObjectPath)
-		if !ok1 || !ok2 || len(unlocked) == 0 || len(locked) > 0 || len(unlocked) > maxServiceItems {
+		if len(unlocked) == 0 || len(locked) > 0 || len(unlocked) > maxServiceItems {
 			// Not an error of the pipeline's: keep it for the next read.
 			return nil
 		}
@@ -243,7 +297,21 @@ func pipelinedService(ctx context.Context, service string) ([]string, error) {
 		if err != nil {
 			return err
 		}
-		body, err = p.call("GetSecrets", unlocked, session)
+		h, raw, err = p.call("GetSecrets", "aoo", func(w *wire) {
+			w.array(4, func() {
+				for _, item := range unlocked {
+					w.str(string(item))
+				}
+			})
+			w.str(string(session))
+		})
+		if err != nil {
+			return err
+		}
+		if h.signature != secretsSignature {
+			return fmt.Errorf("GetSecrets: an answer of type %q", h.signature)
+		}
+		body, err := parseSecrets(raw, h.body)
 		if err != nil {
 			return err
 		}
@@ -263,31 +331,42 @@ func pipelinedService(ctx context.Context, service string) ([]string, error) {
 	if err == nil && out == nil {
 		err = errPipeline
 	}
-	return out, err
+	return out, running, err
 }
 
-// pipelinedHasOwner asks the bus whether the Secret Service runs.
+// pipelinedHasOwner asks the bus whether the Secret Service runs, once a
+// run.
 func pipelinedHasOwner(ctx context.Context) (bool, error) {
-	var owned bool
+	var running bool
 	err := withPipeline(ctx, func(p *pipeline) error {
-		var buf bytes.Buffer
-		if err := p.encode(&buf, "org.freedesktop.DBus", "/org/freedesktop/DBus", "org.freedesktop.DBus", "NameHasOwner", secretsName); err != nil {
-			return err
+		if !p.asked {
+			serial := p.callBus("NameHasOwner", "s", func(w *wire) { w.str(secretsName) })
+			if err := p.flush(); err != nil {
+				return err
+			}
+			if err := p.awaitRunning(serial); err != nil {
+				return err
+			}
 		}
-		if _, err := p.conn.Write(buf.Bytes()); err != nil {
-			return err
-		}
-		body, err := p.await(p.serial)
-		if err != nil {
-			return err
-		}
-		if len(body) != 1 {
-			return errors.New("NameHasOwner: unexpected answer")
-		}
-		owned, _ = body[0].(bool)
+		running = p.running
 		return nil
 	})
-	return owned, err
+	return running, err
+}
+
+// awaitRunning reads NameHasOwner's answer, sent as serial, into p.running.
+func (p *pipeline) awaitRunning(serial uint32) error {
+	h, raw, err := p.await(serial)
+	if err != nil {
+		return err
+	}
+	c := h.bodyCursor(raw, "b")
+	v := c.uint32()
+	if err := c.done(); err != nil || v > 1 {
+		return fmt.Errorf("NameHasOwner: an answer of %d, %v", v, err)
+	}
+	p.asked, p.running = true, v == 1
+	return nil
 }
 
 // maxPipelineMessage bounds a message the pipeline reads: a record is at
@@ -414,6 +493,17 @@ func parseSecrets(raw []byte, body int) ([]any, error) {
 	return []any{out}, nil
 }
 
+// bodyCursor returns a cursor over the body of raw, whose header h is,
+// with an error already set when the body is not of type sig.
+func (h reply) bodyCursor(raw []byte, sig string) cursor {
+	order, _ := byteOrder(raw[0])
+	c := cursor{b: raw, pos: h.body, order: order}
+	if h.signature != sig {
+		c.err = fmt.Errorf("an answer of type %q, not %q", h.signature, sig)
+	}
+	return c
+}
+
 // cursor reads D-Bus marshalled values; the first error sticks and every
 // later read returns a zero value.
 type cursor struct {
@@ -481,6 +571,31 @@ func (c *cursor) signature() string {
 		return ""
 	}
 	return string(v[:n])
+}
+
+// objectPaths reads an ao.
+func (c *cursor) objectPaths() []dbus.ObjectPath {
+	n := int(c.uint32())
+	if c.err == nil && n > len(c.b)-c.pos {
+		c.err = errShort
+	}
+	end := c.pos + n
+	var out []dbus.ObjectPath
+	for c.err == nil && c.pos < end {
+		out = append(out, dbus.ObjectPath(c.string()))
+	}
+	if c.err == nil && c.pos != end {
+		c.err = errors.New("array past its length")
+	}
+	return out
+}
+
+// done returns the first error, or one if anything is left unread.
+func (c *cursor) done() error {
+	if c.err == nil && c.pos != len(c.b) {
+		c.err = errors.New("more values than the signature says")
+	}
+	return c.err
 }
 
 // bytes reads an ay, copied out of the message.

@@ -8,6 +8,7 @@ import (
 	"context"
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"maps"
 	"net"
 	"os"
@@ -152,10 +153,103 @@ func fakeBus(t *testing.T, answer func(c net.Conn, done <-chan struct{})) {
 			return
 		}
 		defer c.Close()
-		bufio.NewReader(c).ReadString('\n')
-		answer(c, done)
+		r := bufio.NewReader(c)
+		r.ReadString('\n')
+		answer(bufferedConn{c, r}, done)
 	}()
 	t.Setenv("DBUS_SESSION_BUS_ADDRESS", "unix:path="+sock)
+}
+
+// TestChosenAutoReadsInOneRound checks the helper's first read with the
+// store still to choose: the pipeline asks whether a Secret Service runs
+// along with the search, and the choice follows the answer.
+func TestChosenAutoReadsInOneRound(t *testing.T) {
+	resetPipeline()
+	t.Cleanup(resetPipeline)
+	svc := ServicePrefix + "pipeline-test:auto"
+	if err := set(svc, "head", "auto-value"); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { del(svc, "head") })
+
+	c := Choose(nil)
+	got, err := c.GetService(context.Background(), svc)
+	if err != nil || !slices.Equal(got, []string{"auto-value"}) {
+		t.Fatalf("GetService = %q, %v", got, err)
+	}
+	if name := c.Name(); name != BackendSecretService {
+		t.Errorf("chosen store %q, want %q", name, BackendSecretService)
+	}
+	pipe.Lock()
+	asked := pipe.p != nil && pipe.p.asked && pipe.p.running
+	pipe.Unlock()
+	if !asked {
+		t.Error("the pipeline did not ask whether the Secret Service runs")
+	}
+	// A store named by the user is not second-guessed.
+	if _, err := Choose(func() string { return BackendFile }).GetService(context.Background(), svc); !errors.Is(err, errors.ErrUnsupported) {
+		t.Errorf("file store: err = %v, want ErrUnsupported (it has no one-round read)", err)
+	}
+}
+
+// TestAutoNeverStartsASecretService plays a bus on which no Secret Service
+// runs: the search that goes out with NameHasOwner carries NO_AUTO_START
+// (so it starts none), and the read reports that none runs.
+func TestAutoNeverStartsASecretService(t *testing.T) {
+	calls := make(chan *dbus.Message, 8)
+	fakeBus(t, func(c net.Conn, done <-chan struct{}) {
+		r := bufio.NewReader(c)
+		if line, err := r.ReadString('\n'); err != nil || line != "BEGIN\r\n" {
+			return
+		}
+		var out bytes.Buffer
+		out.WriteString("OK 0123456789abcdef0123456789abcdef\r\n")
+		for range 3 { // Hello, NameHasOwner, SearchItems
+			msg, err := dbus.DecodeMessage(r)
+			if err != nil {
+				return
+			}
+			calls <- msg
+			switch msg.Headers[dbus.FieldMember].Value() {
+			case "Hello":
+				out.Write(encodeReply(t, binary.LittleEndian, msg.Serial(), ":1.9"))
+			case "NameHasOwner":
+				out.Write(encodeReply(t, binary.LittleEndian, msg.Serial(), false))
+			default:
+				e := dbus.NewError("org.freedesktop.DBus.Error.ServiceUnknown", []any{"not activatable"})
+				m := &dbus.Message{Type: dbus.TypeError, Headers: map[dbus.HeaderField]dbus.Variant{
+					dbus.FieldReplySerial: dbus.MakeVariant(msg.Serial()),
+					dbus.FieldErrorName:   dbus.MakeVariant(e.Name),
+					dbus.FieldSignature:   dbus.MakeVariant(dbus.SignatureOf(e.Body...)),
+				}, Body: e.Body}
+				m.EncodeTo(&out, binary.LittleEndian)
+			}
+		}
+		c.Write(out.Bytes())
+		<-done
+	})
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	vals, running, err := pipelinedAutoService(ctx, ServicePrefix+"pipeline-test:none")
+	if running || vals != nil {
+		t.Errorf("pipelinedAutoService = %q, running %v (%v); want nothing, not running", vals, running, err)
+	}
+	close(calls)
+	var members []string
+	for msg := range calls {
+		member := msg.Headers[dbus.FieldMember].Value().(string)
+		members = append(members, member)
+		if member == "SearchItems" && msg.Flags&dbus.FlagNoAutoStart == 0 {
+			t.Error("the search went out without NO_AUTO_START: it would start a Secret Service")
+		}
+	}
+	if want := []string{"Hello", "NameHasOwner", "SearchItems"}; !slices.Equal(members, want) {
+		t.Errorf("calls %q, want %q in one write", members, want)
+	}
+	// The answer is kept: asking again costs no call.
+	if running, err := pipelinedHasOwner(ctx); running || err != nil {
+		t.Errorf("pipelinedHasOwner = %v, %v; want false, nil", running, err)
+	}
 }
 
 // TestGetServiceNoAnswer checks that a Secret Service that never answers
@@ -234,15 +328,17 @@ func TestParseSecretsMatchesGodbus(t *testing.T) {
 	}
 }
 
-// FuzzParseSecrets feeds arbitrary messages to the pipeline's parsers: they
-// never panic, and what both they and godbus decode as a GetSecrets answer
-// decodes to the same values. (They may refuse more: godbus does not check
-// a string's closing NUL, for one; TestParseSecretsMatchesGodbus checks they
-// read what a bus writes.)
-func FuzzParseSecrets(f *testing.F) {
+// FuzzParseReplies feeds arbitrary messages to the pipeline's parsers:
+// they never panic, and what both they and godbus decode as a GetSecrets
+// answer decodes to the same values. (They may refuse more: godbus does not
+// check a string's closing NUL, for one; TestParseSecretsMatchesGodbus
+// checks they read what a bus writes.)
+func FuzzParseReplies(f *testing.F) {
 	f.Add(encodeReply(f, binary.LittleEndian, 5, map[dbus.ObjectPath]ss.Secret{"/a/1": {Session: "/s", Value: []byte("v"), ContentType: "t"}}))
 	f.Add(encodeReply(f, binary.BigEndian, 9, map[dbus.ObjectPath]ss.Secret{}))
 	f.Add(encodeReply(f, binary.LittleEndian, 3, []dbus.ObjectPath{"/a/1"}, []dbus.ObjectPath{}))
+	f.Add(encodeReply(f, binary.BigEndian, 3, dbus.MakeVariant(""), dbus.ObjectPath("/s/1")))
+	f.Add(encodeReply(f, binary.LittleEndian, 3, true))
 	f.Fuzz(func(t *testing.T, raw []byte) {
 		if len(raw) < 16 {
 			return
@@ -253,7 +349,21 @@ func FuzzParseSecrets(f *testing.F) {
 			return
 		}
 		h, err := parseReply(whole)
-		if err != nil || h.signature != secretsSignature || h.body > len(whole) {
+		if err != nil || h.body > len(whole) {
+			return
+		}
+		// The other answers' decoders must end in an error or values,
+		// never a panic or a read past the message.
+		c := h.bodyCursor(whole, "aoao")
+		c.objectPaths()
+		c.objectPaths()
+		c.done()
+		c = h.bodyCursor(whole, "vo")
+		c.signature()
+		c.string()
+		c.string()
+		c.done()
+		if h.signature != secretsSignature {
 			return
 		}
 		got, err := parseSecrets(whole, h.body)
@@ -267,6 +377,77 @@ func FuzzParseSecrets(f *testing.F) {
 			t.Fatalf("parseSecrets %q, godbus %q", a, b)
 		}
 	})
+}
+
+// TestWireMatchesGodbus reads every call the pipeline writes back with
+// godbus: the headers and values must be what the call means.
+func TestWireMatchesGodbus(t *testing.T) {
+	t.Parallel()
+	p := &pipeline{}
+	service := ServicePrefix + "wire-test:a feed"
+	items := []dbus.ObjectPath{"/org/freedesktop/secrets/collection/login/1", "/org/freedesktop/secrets/collection/login/22"}
+	cases := []struct {
+		name   string
+		queue  func() uint32
+		flags  dbus.Flags
+		dest   string
+		member string
+		body   []any
+	}{
+		{"Hello", func() uint32 { return p.callBus("Hello", "", nil) }, 0, "org.freedesktop.DBus", "Hello", nil},
+		{"NameHasOwner", func() uint32 {
+			return p.callBus("NameHasOwner", "s", func(w *wire) { w.str(secretsName) })
+		}, 0, "org.freedesktop.DBus", "NameHasOwner", []any{secretsName}},
+		{"SearchItems", func() uint32 {
+			return p.callSecrets(flagNoAutoStart, "SearchItems", "a{ss}", func(w *wire) {
+				w.array(8, func() {
+					for _, kv := range [][2]string{{markerAttr, markerValue}, {"service", service}} {
+						w.pad(8)
+						w.str(kv[0])
+						w.str(kv[1])
+					}
+				})
+			})
+		}, dbus.FlagNoAutoStart, secretsName, "SearchItems", []any{map[string]string{markerAttr: markerValue, "service": service}}},
+		{"OpenSession", func() uint32 {
+			return p.callSecrets(0, "OpenSession", "sv", func(w *wire) {
+				w.str("plain")
+				w.sig("s")
+				w.str("")
+			})
+		}, 0, secretsName, "OpenSession", []any{"plain", dbus.MakeVariant("")}},
+		{"GetSecrets", func() uint32 {
+			return p.callSecrets(0, "GetSecrets", "aoo", func(w *wire) {
+				w.array(4, func() {
+					for _, item := range items {
+						w.str(string(item))
+					}
+				})
+				w.str("/org/freedesktop/secrets/session/ss7")
+			})
+		}, 0, secretsName, "GetSecrets", []any{items, dbus.ObjectPath("/org/freedesktop/secrets/session/ss7")}},
+	}
+	for _, tc := range cases {
+		p.out = p.out[:0]
+		serial := tc.queue()
+		msg, err := dbus.DecodeMessage(bytes.NewReader(p.out))
+		if err != nil {
+			t.Fatalf("%s: godbus cannot read it: %v", tc.name, err)
+		}
+		if msg.Type != dbus.TypeMethodCall || msg.Flags != tc.flags || msg.Serial() != serial {
+			t.Errorf("%s: type %v, flags %v, serial %d; want a call, %v, %d", tc.name, msg.Type, msg.Flags, msg.Serial(), tc.flags, serial)
+		}
+		header := func(f dbus.HeaderField) any { return msg.Headers[f].Value() }
+		if header(dbus.FieldDestination) != tc.dest || header(dbus.FieldMember) != tc.member {
+			t.Errorf("%s: to %v, member %v", tc.name, header(dbus.FieldDestination), header(dbus.FieldMember))
+		}
+		if len(tc.body) > 0 && header(dbus.FieldSignature) != dbus.SignatureOf(tc.body...) {
+			t.Errorf("%s: signature %v, want %v", tc.name, header(dbus.FieldSignature), dbus.SignatureOf(tc.body...))
+		}
+		if fmt.Sprint(msg.Body) != fmt.Sprint(tc.body) && !(len(msg.Body) == 0 && len(tc.body) == 0) {
+			t.Errorf("%s: body %#v, want %#v", tc.name, msg.Body, tc.body)
+		}
+	}
 }
 
 // TestGetServiceUnsupportedNotRetried checks that GetService's "unsupported"
