@@ -59,6 +59,7 @@ go test -run='^$' -fuzz=FuzzRead -fuzztime="$fuzztime" ./internal/gitcred
 go test -run='^$' -fuzz=FuzzParse -fuzztime="$fuzztime" ./helper/keyringcli
 go test -run='^$' -fuzz=FuzzURL -fuzztime="$fuzztime" ./auth/untrusted
 dbus-run-session -- go test -run='^$' -fuzz=FuzzParseReplies -fuzztime="$fuzztime" ./auth/store
+dbus-run-session -- go test -run='^$' -fuzz=FuzzDecodeObject -fuzztime="$fuzztime" ./auth/store
 
 echo "== Windows builds under Wine (private WINEPREFIX; skipped with the reason when Wine cannot be installed)"
 build/wine-test.sh
