@@ -62,8 +62,14 @@ func listen(path string) (net.Listener, error) {
 	return ln, nil
 }
 
-// dialSocket connects to the unix socket at path.
+// dialSocket connects to the unix socket at path. Where there is no socket
+// file no tray listens: a stat says so in microseconds, where the net
+// package's dial costs the helper about 0.05 ms on every run without a
+// tray (SPEC §10).
 func dialSocket(ctx context.Context, network, path string) (net.Conn, error) {
+	if _, err := os.Lstat(path); err != nil {
+		return nil, err
+	}
 	return (&net.Dialer{}).DialContext(ctx, network, path)
 }
 
