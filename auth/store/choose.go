@@ -210,8 +210,8 @@ func (c *Chosen) getServiceAuto(ctx context.Context, service string) (vals []str
 		c.k, c.name = k, BackendSecretService
 		c.picked.Store(true)
 	})
-	if c.k != Keychain(k) {
-		return nil, false, nil // chosen meanwhile by another call
+	if _, isOS := c.k.(OS); !isOS {
+		return nil, false, nil // chosen otherwise by a call meanwhile
 	}
 	vals, err = k.afterPipeline(ctx, service, vals, err)
 	return vals, true, err
