@@ -137,11 +137,7 @@ func (c *Client) exchange(ctx context.Context, req request, timeout time.Duratio
 	deadline := time.Now().Add(timeout)
 	conn.SetDeadline(deadline)
 
-	line, err := json.Marshal(req)
-	if err != nil {
-		return fmt.Errorf("encoding %s request: %w", req.Op, err)
-	}
-	if _, err := conn.Write(append(line, '\n')); err != nil {
+	if _, err := conn.Write(append(req.appendJSON(nil), '\n')); err != nil {
 		return c.ioErr(ctx, req.Op, err)
 	}
 	dec := json.NewDecoder(io.LimitReader(conn, maxAnswer))

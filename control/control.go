@@ -21,13 +21,16 @@
 package control
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"time"
 
 	"github.com/feedkey/feedkey/auth/untrusted"
+	"github.com/feedkey/feedkey/internal/jsonobj"
 	"github.com/feedkey/feedkey/internal/timeleft"
 )
 
@@ -136,6 +139,32 @@ type request struct {
 	Progress bool `json:"progress,omitempty"`
 }
 
+// appendJSON appends the request as its json tags write it, built by hand
+// for the reason answer.UnmarshalJSON gives.
+func (r request) appendJSON(b []byte) []byte {
+	b = append(b, `{"op":`...)
+	b = appendString(b, r.Op)
+	if r.Service != "" {
+		b = append(b, `,"service":`...)
+		b = appendString(b, r.Service)
+	}
+	if r.Wait != 0 {
+		b = append(b, `,"wait":`...)
+		b = strconv.AppendInt(b, int64(r.Wait), 10)
+	}
+	if r.Progress {
+		b = append(b, `,"progress":true`...)
+	}
+	return append(b, '}')
+}
+
+// appendString appends s as a JSON string. encoding/json quotes a plain
+// string without reflecting on a type; it cannot fail on one.
+func appendString(b []byte, s string) []byte {
+	q, _ := json.Marshal(s)
+	return append(b, q...)
+}
+
 // Prompt is a sign-in the tray started for a credential request and that
 // waits for the person: the waiting helper prints it where the person looks
 // (its terminal), since pip may be all they watch.
@@ -183,6 +212,34 @@ type answer struct {
 	Kind     string  `json:"kind,omitempty"` // lookup: the feed's kind
 	Error    string  `json:"error,omitempty"`
 	Code     string  `json:"code,omitempty"`
+}
+
+// UnmarshalJSON reads an answer key by key, as its json tags name them: the
+// helper decodes one answer a run, and a struct's first Unmarshal costs
+// more (internal/jsonobj).
+func (a *answer) UnmarshalJSON(data []byte) error {
+	*a = answer{}
+	return jsonobj.Decode(data, func(key string) any {
+		switch key {
+		case "prompt":
+			return &a.Prompt
+		case "ok":
+			return &a.OK
+		case "pid":
+			return &a.PID
+		case "username":
+			return &a.Username
+		case "password":
+			return &a.Password
+		case "kind":
+			return &a.Kind
+		case "error":
+			return &a.Error
+		case "code":
+			return &a.Code
+		}
+		return nil
+	})
 }
 
 // Path returns the socket path: $XDG_RUNTIME_DIR/feedkey/control.sock, else

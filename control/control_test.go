@@ -9,6 +9,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -517,5 +518,55 @@ func TestLookup(t *testing.T) {
 	plain := start(t, &Server{Handler: &fakeHandler{}})
 	if _, _, _, err := (&Client{Path: plain.Path}).Lookup(ctx, "https://a/"); !errors.Is(err, ErrMiss) {
 		t.Errorf("a tray without lookups = %v, want ErrMiss", err)
+	}
+}
+
+// TestWireByHand checks the client's hand-made request encoding and answer
+// decoding against encoding/json's for the same types.
+func TestWireByHand(t *testing.T) {
+	t.Parallel()
+	for _, req := range []request{
+		{Op: opPing},
+		{Op: opLookup, Service: "https://pypi.example/simple/"},
+		{Op: opCredential, Service: "a \"quoted\" <html> & \u2028 \x01 service", Wait: 120, Progress: true},
+		{Op: opCredential, Wait: -1},
+	} {
+		want, err := json.Marshal(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := req.appendJSON(nil); string(got) != string(want) {
+			t.Errorf("appendJSON = %s, want %s", got, want)
+		}
+	}
+
+	for _, a := range []answer{
+		{},
+		{OK: true, PID: 4242},
+		{Username: "u\"ser", Password: "pa\\ss\nword", Kind: "azure"},
+		{Error: "no \u00e9 way", Code: CodeMiss},
+		{Prompt: &Prompt{Feed: "team", URL: "https://login.example/device", Code: "ABCD-EFGH", Expires: 1764392400}},
+	} {
+		line, err := json.Marshal(a)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := answer{Kind: "left over"}
+		if err := json.Unmarshal(line, &got); err != nil {
+			t.Errorf("%s: %v", line, err)
+			continue
+		}
+		if !reflect.DeepEqual(got, a) {
+			t.Errorf("%s: decoded %+v", line, got)
+		}
+	}
+	var a answer
+	if err := json.Unmarshal([]byte(`{"ok":true,"later":{"field":[1,2]},"pid":7}`), &a); err != nil || !a.OK || a.PID != 7 {
+		t.Errorf("an answer with a key this client does not know: %+v, %v", a, err)
+	}
+	for _, bad := range []string{`[]`, `{"ok":"yes"}`, `{"pid":1.5}`, `{"prompt":"x"}`, `{"ok":true`} {
+		if err := json.Unmarshal([]byte(bad), new(answer)); err == nil {
+			t.Errorf("%s: decoded without an error", bad)
+		}
 	}
 }

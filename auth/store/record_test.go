@@ -5,9 +5,11 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/feedkey/feedkey/internal/jsonobj"
 )
 
-// TestDecodeObject checks the record parser against what feedkey writes and
+// TestDecodeObject checks the record parser (jsonobj over record.field) against what feedkey writes and
 // against malformed input.
 func TestDecodeObject(t *testing.T) {
 	t.Parallel()
@@ -22,7 +24,7 @@ func TestDecodeObject(t *testing.T) {
 			t.Fatal(err)
 		}
 		var got record
-		if err := decodeObject(string(raw), got.field); err != nil {
+		if err := jsonobj.Decode(raw, got.field); err != nil {
 			t.Errorf("%s: %v", raw, err)
 			continue
 		}
@@ -36,7 +38,7 @@ func TestDecodeObject(t *testing.T) {
 
 	// Keys feedkey does not know are skipped, whatever their value.
 	var rec record
-	if err := decodeObject(`{"x":{"y":[1,{"z":null}]},"v":2,"w":"\u00e9","kind":"k"}`, rec.field); err != nil || rec.V != 2 || rec.Kind != "k" {
+	if err := jsonobj.Decode([]byte(`{"x":{"y":[1,{"z":null}]},"v":2,"w":"\u00e9","kind":"k"}`), rec.field); err != nil || rec.V != 2 || rec.Kind != "k" {
 		t.Errorf("unknown keys: %+v, %v", rec, err)
 	}
 
@@ -45,7 +47,7 @@ func TestDecodeObject(t *testing.T) {
 		`{"data":{"a":1}}`, `{"gen":1.5}`, `{"chunks":99999999999999999999}`, `{"secret":"\ud800"x}`,
 	} {
 		var rec record
-		if err := decodeObject(bad, rec.field); err == nil {
+		if err := jsonobj.Decode([]byte(bad), rec.field); err == nil {
 			t.Errorf("%q: no error, got %+v", bad, rec)
 		}
 	}
@@ -61,7 +63,7 @@ func FuzzDecodeObject(f *testing.F) {
 	f.Add(`{"x":[{}],"sum":"\u0041"}`)
 	f.Fuzz(func(t *testing.T, raw string) {
 		var got record
-		if decodeObject(raw, got.field) != nil {
+		if jsonobj.Decode([]byte(raw), got.field) != nil {
 			return
 		}
 		var keys map[string]json.RawMessage

@@ -16,11 +16,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"github.com/feedkey/feedkey/internal/jsonobj"
 )
 
 // Account is the keychain account of every credential's head record.
@@ -119,8 +120,9 @@ type record struct {
 	Data     map[string]string `json:"data,omitempty"`
 }
 
-// field returns where decodeObject puts the value of key, nil for a key
-// it skips.
+// field returns where jsonobj.Decode puts the value of key, nil for a key
+// it skips (records are read that way, not unmarshalled into the struct:
+// see internal/jsonobj).
 func (r *record) field(key string) any {
 	switch key {
 	case "v":
@@ -160,44 +162,6 @@ func (p *payload) field(key string) any {
 		return &p.Secret
 	case "data":
 		return &p.Data
-	}
-	return nil
-}
-
-// decodeObject reads the JSON object raw, each value into where field(key)
-// says (skipped where it says nil), and checks that nothing follows. It
-// walks the keys with a json.Decoder instead of unmarshalling into a
-// struct: a process's first Unmarshal of a struct type builds the type's
-// field table by reflection, about 0.1 ms, more than the rest of the
-// helper's record read (SPEC §10). Keys match exactly, as feedkey writes
-// them.
-func decodeObject(raw string, field func(key string) any) error {
-	d := json.NewDecoder(strings.NewReader(raw))
-	if t, err := d.Token(); err != nil || t != json.Delim('{') {
-		return errors.New("not a JSON object")
-	}
-	for d.More() {
-		t, err := d.Token()
-		if err != nil {
-			return err
-		}
-		key, ok := t.(string)
-		if !ok {
-			return errors.New("a JSON object key that is not a string")
-		}
-		dst := field(key)
-		if dst == nil {
-			dst = new(json.RawMessage)
-		}
-		if err := d.Decode(dst); err != nil {
-			return err
-		}
-	}
-	if _, err := d.Token(); err != nil { // the closing brace
-		return err
-	}
-	if _, err := d.Token(); err != io.EOF {
-		return errors.New("data after the JSON object")
 	}
 	return nil
 }
@@ -359,7 +323,7 @@ func (s *Store) head(ctx context.Context, svc string) (record, error) {
 // parseRecord parses and checks a head record.
 func parseRecord(svc, raw string) (record, error) {
 	var rec record
-	if err := decodeObject(raw, rec.field); err != nil || rec.V == 0 {
+	if err := jsonobj.Decode([]byte(raw), rec.field); err != nil || rec.V == 0 {
 		return record{}, fmt.Errorf("keychain item %s: %w (remove it with `feedkey logout`)", svc, ErrCorrupt)
 	}
 	if rec.V > version {
@@ -417,7 +381,7 @@ func joinChunks(svc string, rec record, parts []string) (payload, error) {
 		return payload{}, errSum
 	}
 	var p payload
-	if err := decodeObject(joined, p.field); err != nil {
+	if err := jsonobj.Decode([]byte(joined), p.field); err != nil {
 		return payload{}, fmt.Errorf("keychain item %s: chunks: %w", svc, ErrCorrupt)
 	}
 	return p, nil
