@@ -38,10 +38,9 @@ func TestRecordFields(t *testing.T) {
 }
 
 // FuzzDecodeObject checks, for any input, that the record parser never
-// panics and
-// that whatever it accepts json.Unmarshal accepts too, with the same
-// values (Unmarshal also matches keys that differ in case, which feedkey
-// never writes: such inputs are left out).
+// panics and that whatever it accepts json.Unmarshal accepts too, with the
+// same values (Unmarshal also matches keys that differ in case, which
+// feedkey never writes: such inputs are left out).
 func FuzzDecodeObject(f *testing.F) {
 	f.Add(`{"v":2,"kind":"token","gen":5,"secret":"s","data":{"a":"b"}}`)
 	f.Add(`{"V":1,"v":2}`)
