@@ -189,7 +189,7 @@ func TestAzureBrowserSignInAndPip(t *testing.T) {
 	python, pip := simtest.Venv(t)
 	install := func(org string) ([]byte, error) {
 		cmd := exec.Command(pip, "install", "--no-cache-dir", "--force-reinstall", "--keyring-provider", "subprocess", "--index-url",
-			strings.Replace(w.feedURL(org), "https://", "https://VssSessionToken@", 1), "az-demo")
+			simtest.WithUser(w.feedURL(org), "VssSessionToken"), "az-demo")
 		cmd.Env = w.env
 		return cmd.CombinedOutput()
 	}

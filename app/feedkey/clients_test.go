@@ -208,7 +208,7 @@ func TestTwineUploadsToAzure(t *testing.T) {
 	}
 	_, pip := simtest.Venv(t)
 	cmd := exec.Command(pip, "install", "--no-cache-dir", "--keyring-provider", "subprocess", "--index-url",
-		strings.Replace(w.feedURL("contoso"), "https://", "https://VssSessionToken@", 1), "az-made==2.0")
+		simtest.WithUser(w.feedURL("contoso"), "VssSessionToken"), "az-made==2.0")
 	cmd.Env = w.env
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("pip install of the uploaded package: %v\n%s", err, out)

@@ -40,25 +40,11 @@ func TestPipInstallsWithStaticToken(t *testing.T) {
 	const token = "pypi-team-token-1234"
 	bin := testbin.Build(t)
 
-	ix := &simulator.Index{Auth: simulator.BasicToken("__token__", token), Recorder: &simulator.Recorder{}}
-	for _, w := range []simulator.Wheel{
-		{Name: "feedkey-demo", Version: "1.0", Files: map[string]string{"feedkey_demo/__init__.py": "VALUE = 'installed through feedkey'\n"}},
-		{Name: "other-pkg", Version: "2.0", Files: map[string]string{"other_pkg/__init__.py": "VALUE = 2\n"}},
-	} {
-		if err := ix.Add(w); err != nil {
-			t.Fatal(err)
-		}
-	}
-	srv, err := simulator.NewServer(ix)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(srv.Close)
-	caFile := filepath.Join(t.TempDir(), "ca.pem")
-	if err := srv.CA.WriteFile(caFile); err != nil {
-		t.Fatal(err)
-	}
-	indexURL := "https://" + srv.Addr() + "/simple/"
+	rec := &simulator.Recorder{}
+	indexURL, caFile := simtest.StaticIndex(t, token, rec,
+		simulator.Wheel{Name: "feedkey-demo", Version: "1.0", Files: map[string]string{"feedkey_demo/__init__.py": "VALUE = 'installed through feedkey'\n"}},
+		simulator.Wheel{Name: "other-pkg", Version: "2.0", Files: map[string]string{"other_pkg/__init__.py": "VALUE = 2\n"}},
+	)
 
 	cfg := filepath.Join(t.TempDir(), "config.toml")
 	env := session.Env(os.Environ())
@@ -80,7 +66,7 @@ func TestPipInstallsWithStaticToken(t *testing.T) {
 	}
 	install := func(pkg string) ([]byte, error) {
 		cmd := exec.Command(pip, "install", "--no-cache-dir", "--keyring-provider", "subprocess",
-			"--index-url", "https://__token__@"+srv.Addr()+"/simple/", pkg)
+			"--index-url", simtest.WithUser(indexURL, "__token__"), pkg)
 		cmd.Env = env
 		return cmd.CombinedOutput()
 	}
@@ -93,7 +79,7 @@ func TestPipInstallsWithStaticToken(t *testing.T) {
 	feedkey(token+"\n", "add", indexURL, "--kind", "token")
 
 	t.Run("installs", func(t *testing.T) {
-		ix.Recorder.Reset()
+		rec.Reset()
 		out, err := install("feedkey-demo")
 		if err != nil {
 			t.Fatalf("pip install: %v\n%s", err, out)
@@ -107,13 +93,13 @@ func TestPipInstallsWithStaticToken(t *testing.T) {
 		// The token reached the index only through the helper: pip's
 		// index URL carried no password.
 		authed := 0
-		for _, r := range ix.Recorder.Requests() {
+		for _, r := range rec.Requests() {
 			if u, p, ok := basicAuth(r.Header.Get("Authorization")); ok && u == "__token__" && p == token {
 				authed++
 			}
 		}
 		if authed == 0 {
-			t.Fatalf("no request carried the token: %+v", ix.Recorder.Requests())
+			t.Fatalf("no request carried the token: %+v", rec.Requests())
 		}
 		if strings.Contains(string(out), token) {
 			t.Errorf("pip output shows the token:\n%s", out)
@@ -123,17 +109,17 @@ func TestPipInstallsWithStaticToken(t *testing.T) {
 	// pip asks for the bare host after the index URL; the feed covers only
 	// /simple/, so its token must never reach another path of the host.
 	t.Run("another path never gets the token", func(t *testing.T) {
-		ix.Recorder.Reset()
+		rec.Reset()
 		cmd := exec.Command(pip, "install", "--no-cache-dir", "--keyring-provider", "subprocess",
-			"--index-url", "https://__token__@"+srv.Addr()+"/team-b/simple/", "other-pkg")
+			"--index-url", simtest.WithUser(strings.Replace(indexURL, "/simple/", "/team-b/simple/", 1), "__token__"), "other-pkg")
 		cmd.Env = env
 		if out, err := cmd.CombinedOutput(); err == nil {
 			t.Fatalf("pip install from another path succeeded:\n%s", out)
 		}
-		if len(ix.Recorder.Requests()) == 0 {
+		if len(rec.Requests()) == 0 {
 			t.Fatal("pip never asked the index")
 		}
-		for _, r := range ix.Recorder.Requests() {
+		for _, r := range rec.Requests() {
 			if _, p, ok := basicAuth(r.Header.Get("Authorization")); ok && p == token {
 				t.Fatalf("the feed's token reached %s", r.Path)
 			}
@@ -142,7 +128,7 @@ func TestPipInstallsWithStaticToken(t *testing.T) {
 
 	t.Run("wrong token", func(t *testing.T) {
 		feedkey("not-the-token\n", "add", indexURL, "--kind", "token")
-		ix.Recorder.Reset()
+		rec.Reset()
 		out, err := install("other-pkg")
 		if err == nil {
 			t.Fatalf("pip install succeeded with a wrong token:\n%s", out)
@@ -151,7 +137,7 @@ func TestPipInstallsWithStaticToken(t *testing.T) {
 			t.Fatal("other_pkg was installed with a wrong token")
 		}
 		sawWrong := false
-		for _, r := range ix.Recorder.Requests() {
+		for _, r := range rec.Requests() {
 			if _, p, ok := basicAuth(r.Header.Get("Authorization")); ok {
 				sawWrong = sawWrong || p == "not-the-token"
 			}
@@ -160,7 +146,7 @@ func TestPipInstallsWithStaticToken(t *testing.T) {
 			}
 		}
 		if !sawWrong {
-			t.Errorf("the helper's wrong token never reached the index: %+v", ix.Recorder.Requests())
+			t.Errorf("the helper's wrong token never reached the index: %+v", rec.Requests())
 		}
 		if !strings.Contains(string(out), "401 Error, Credentials not correct") {
 			t.Errorf("pip did not report the refusal:\n%s", out)

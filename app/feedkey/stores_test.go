@@ -43,17 +43,8 @@ func TestWithoutSecretService(t *testing.T) {
 			}
 			s := testbus.Start(t, testbus.Options{NoSecretService: true})
 			token := "tok-" + strings.Repeat(rand.Text(), 240)[:6<<10]
-			ix := &simulator.Index{Auth: simulator.BasicToken("__token__", token)}
-			if err := ix.Add(simulator.Wheel{Name: "headless-demo", Version: "1.0", Files: map[string]string{"headless_demo/__init__.py": "V = 1\n"}}); err != nil {
-				t.Fatal(err)
-			}
-			srv, err := simulator.NewServer(ix)
-			if err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(srv.Close)
-			caFile := filepath.Join(t.TempDir(), "ca.pem")
-			srv.CA.WriteFile(caFile)
+			indexURL, caFile := simtest.StaticIndex(t, token, nil,
+				simulator.Wheel{Name: "headless-demo", Version: "1.0", Files: map[string]string{"headless_demo/__init__.py": "V = 1\n"}})
 			home := s.Home
 			env := append(s.Env(os.Environ()), simtest.PipEnv(caFile)...)
 			env = append(env, "FEEDKEY_STORE="+tc.storeEnv, "FEEDKEY_CONFIG="+filepath.Join(home, ".config", "feedkey", "config.toml"),
@@ -73,7 +64,6 @@ func TestWithoutSecretService(t *testing.T) {
 			// The kernel keyring is the user's, shared by every test: this
 			// feed's credential is its own (the simulator's port), and is
 			// removed at the end.
-			indexURL := "https://" + srv.Addr() + "/simple/"
 			if r := feedkey(token+"\n", "add", indexURL, "--kind", "token", "--name", "team"); r.Code != 0 {
 				t.Fatalf("add: %s", r.Stderr)
 			}
@@ -81,7 +71,7 @@ func TestWithoutSecretService(t *testing.T) {
 
 			_, pip := simtest.Venv(t)
 			cmd := exec.Command(pip, "install", "--no-cache-dir", "--keyring-provider", "subprocess",
-				"--index-url", "https://__token__@"+srv.Addr()+"/simple/", "headless-demo")
+				"--index-url", simtest.WithUser(indexURL, "__token__"), "headless-demo")
 			cmd.Env = env
 			if out, err := cmd.CombinedOutput(); err != nil {
 				t.Fatalf("pip install: %v\n%s", err, out)

@@ -216,7 +216,7 @@ func TestTray(t *testing.T) {
 		c.Env = env
 		return c.CombinedOutput()
 	}
-	if out, err := pipInstall(strings.Replace(ppmURL, "https://", "https://__token__@", 1), "tray-demo"); err != nil {
+	if out, err := pipInstall(simtest.WithUser(ppmURL, "__token__"), "tray-demo"); err != nil {
 		t.Fatalf("pip with sign-in on demand: %v\n%s", err, out)
 	} else if !regexp.MustCompile(`feedkey-keyring: Sign in to feed ppm: open https://\S+ and enter the code \S+ \(\d+ m left\)`).Match(out) {
 		// pip (< 26.2) passes the helper's stderr on: the person saw
@@ -236,7 +236,7 @@ func TestTray(t *testing.T) {
 	}
 	pipDone := make(chan result, 1)
 	go func() {
-		out, err := pipInstall(strings.Replace(az.FeedURL("contoso", "", "py"), "https://", "https://VssSessionToken@", 1), "az-tray")
+		out, err := pipInstall(simtest.WithUser(az.FeedURL("contoso", "", "py"), "VssSessionToken"), "az-tray")
 		pipDone <- result{out, err}
 	}()
 	wait("Add contoso-py and sign in")

@@ -68,19 +68,9 @@ func TestWSLDelegation(t *testing.T) {
 	}
 	setMode := func(m string) { os.WriteFile(filepath.Join(win, "mode"), []byte(m), 0o644) }
 
-	ix := &simulator.Index{Auth: simulator.BasicToken("__token__", token), Recorder: &simulator.Recorder{}}
-	if err := ix.Add(simulator.Wheel{Name: "wsl-demo", Version: "1.0", Files: map[string]string{"wsl_demo/__init__.py": "VALUE = 'via Windows'\n"}}); err != nil {
-		t.Fatal(err)
-	}
-	srv, err := simulator.NewServer(ix)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(srv.Close)
-	caFile := filepath.Join(t.TempDir(), "ca.pem")
-	if err := srv.CA.WriteFile(caFile); err != nil {
-		t.Fatal(err)
-	}
+	indexURL, caFile := simtest.StaticIndex(t, token, nil,
+		simulator.Wheel{Name: "wsl-demo", Version: "1.0", Files: map[string]string{"wsl_demo/__init__.py": "VALUE = 'via Windows'\n"}})
+	pipURL := simtest.WithUser(indexURL, "__token__")
 	home := t.TempDir()
 	linux := append(session.Env(os.Environ()), simtest.PipEnv(caFile)...)
 	linux = append(linux, "HOME="+home, "FEEDKEY_CONFIG="+filepath.Join(home, "config.toml"), "FEEDKEY_SYSTEM_CONFIG=",
@@ -90,13 +80,13 @@ func TestWSLDelegation(t *testing.T) {
 	t.Run("pip through the Windows helper", func(t *testing.T) {
 		_, pip := simtest.Venv(t)
 		cmd := exec.Command(pip, "install", "--no-cache-dir", "--keyring-provider", "subprocess",
-			"--index-url", "https://__token__@"+srv.Addr()+"/simple/", "wsl-demo")
+			"--index-url", pipURL, "wsl-demo")
 		cmd.Env = wslEnv
 		if out, err := cmd.CombinedOutput(); err != nil {
 			t.Fatalf("pip install: %v\n%s", err, out)
 		}
 		log := calls()
-		if !strings.Contains(log, "keyring.exe get https://"+srv.Addr()+"/simple/") || strings.Contains(log, token) {
+		if !strings.Contains(log, "keyring.exe get "+indexURL) || strings.Contains(log, token) {
 			t.Errorf("calls:\n%s", log)
 		}
 	})

@@ -7,7 +7,10 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"testing"
+
+	"github.com/feedkey/feedkey/simulator"
 )
 
 // Venv creates a Python virtual environment, with pip, in a temporary
@@ -55,4 +58,35 @@ func PipEnv(caFile string) []string {
 		"PIP_DISABLE_PIP_VERSION_CHECK=1",
 		"PIP_NO_INPUT=1",
 	}
+}
+
+// StaticIndex serves wheels from a package index that wants token (user
+// __token__, Basic auth), on loopback for the rest of the test: a
+// static-token feed as pip meets it. It returns the index's /simple/ URL
+// and the file of the CA that pip must trust (PipEnv). rec, if not nil,
+// records the requests.
+func StaticIndex(t testing.TB, token string, rec *simulator.Recorder, wheels ...simulator.Wheel) (indexURL, caFile string) {
+	t.Helper()
+	ix := &simulator.Index{Auth: simulator.BasicToken("__token__", token), Recorder: rec}
+	for _, w := range wheels {
+		if err := ix.Add(w); err != nil {
+			t.Fatalf("wheel %s: %v", w.Name, err)
+		}
+	}
+	srv, err := simulator.NewServer(ix)
+	if err != nil {
+		t.Fatalf("index server: %v", err)
+	}
+	t.Cleanup(srv.Close)
+	caFile = filepath.Join(t.TempDir(), "ca.pem")
+	if err := srv.CA.WriteFile(caFile); err != nil {
+		t.Fatalf("CA file: %v", err)
+	}
+	return "https://" + srv.Addr() + "/simple/", caFile
+}
+
+// WithUser returns the https URL u with user in it, as pip is given an
+// index URL whose password the keyring supplies.
+func WithUser(u, user string) string {
+	return strings.Replace(u, "https://", "https://"+user+"@", 1)
 }
