@@ -92,7 +92,7 @@ type Step struct {
 }
 
 // Tools lists the tools [Plan] knows, in the order help shows them.
-var Tools = []string{"pip", "uv", "pixi", "poetry", "twine", "pdm", "hatch", "pipx", "git"}
+var Tools = []string{"pip", "uv", "pixi", "poetry", "pipenv", "twine", "pdm", "hatch", "pipx", "git"}
 
 // ErrUnknownTool is returned by [Plan] for a tool it does not know.
 var ErrUnknownTool = errors.New("unknown tool")
@@ -115,6 +115,7 @@ var planners = map[string]func(Target, Paths) ([]Step, error){
 	"uv":     planUV,
 	"pixi":   planPixi,
 	"poetry": planPoetry,
+	"pipenv": planPipenv,
 	"twine":  planTwine,
 	"pdm":    planPDM,
 	"hatch":  planHatch,

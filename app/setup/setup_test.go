@@ -3,6 +3,7 @@ package setup
 import (
 	"errors"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -141,6 +142,46 @@ func TestUVConfig(t *testing.T) {
 	}
 	if _, err := steps[0].Edit([]byte("broken = [\n")); !errors.Is(err, ErrUnsafeEdit) {
 		t.Errorf("edit of a broken file: %v", err)
+	}
+}
+
+func TestPipenvConfig(t *testing.T) {
+	t.Parallel()
+	steps, err := Plan("pipenv", target(azureFeed), paths)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(steps) != 2 || !slices.Equal(steps[0].Env, []string{"PIPENV_KEYRING_PROVIDER=subprocess"}) || !steps[1].Existing {
+		t.Fatalf("steps = %+v", steps)
+	}
+	file := "/work/proj/Pipfile"
+	mine := "# mine\n[[source]]\nurl = \"https://pypi.org/simple\"\nverify_ssl = true\nname = \"pypi\"\n\n[packages]\naz-demo = {version = \"*\", index = \"contoso-py\"}\n"
+	got := apply(t, steps, map[string]string{file: mine})[file]
+	var doc struct {
+		Source []struct {
+			Name, URL string
+			VerifySSL bool `toml:"verify_ssl"`
+		}
+		Packages map[string]any
+	}
+	if _, err := toml.Decode(got, &doc); err != nil {
+		t.Fatalf("%v in\n%s", err, got)
+	}
+	if len(doc.Source) != 2 || doc.Source[0].Name != "pypi" || len(doc.Packages) != 1 || !strings.Contains(got, "# mine") {
+		t.Fatalf("Pipfile =\n%s", got)
+	}
+	if src := doc.Source[1]; src.Name != "contoso-py" || src.URL != "https://VssSessionToken@pkgs.dev.azure.com/contoso/_packaging/py/pypi/simple/" || !src.VerifySSL {
+		t.Errorf("source = %+v", src)
+	}
+	if again := apply(t, steps, map[string]string{file: got})[file]; again != got {
+		t.Errorf("second apply changed the Pipfile")
+	}
+	clash := "[[source]]\nname = \"contoso-py\"\nurl = \"https://elsewhere/simple/\"\n"
+	if _, err := steps[1].Edit([]byte(clash)); !errors.Is(err, ErrConflict) {
+		t.Errorf("edit over another source of the same name: %v", err)
+	}
+	if _, err := steps[1].Edit([]byte("[[source]\n")); !errors.Is(err, ErrUnsafeEdit) {
+		t.Errorf("edit of a broken Pipfile: %v", err)
 	}
 }
 

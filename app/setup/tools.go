@@ -80,23 +80,56 @@ func planUV(t Target, p Paths) ([]Step, error) {
 			if err != nil {
 				return nil, err
 			}
-			var doc struct {
-				Index []struct{ Name, URL string } `toml:"index"`
-			}
-			if _, err := toml.Decode(string(old), &doc); err != nil {
-				return nil, fmt.Errorf("%w: %v", ErrUnsafeEdit, err)
-			}
-			for _, ix := range doc.Index {
-				switch {
-				case ix.Name == t.Feed.ID && ix.URL == idx:
-					return out, nil // already there
-				case ix.Name == t.Feed.ID:
-					return nil, fmt.Errorf("%w: an index named %s already has the URL %s", ErrConflict, ix.Name, feed.Redact(ix.URL))
-				}
-			}
-			return AppendTOML(out, block)
+			return appendNamed(out, "index", t.Feed.ID, idx, block)
 		},
 	}}, nil
+}
+
+// appendNamed appends block, an [[array]] table with the given name and
+// url, to the TOML document old, unless a table of that array already has
+// that name: with the same url nothing changes; with another, it is a
+// conflict the person settles.
+func appendNamed(old []byte, array, name, url, block string) ([]byte, error) {
+	var doc map[string]any
+	if _, err := toml.Decode(string(old), &doc); err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrUnsafeEdit, err)
+	}
+	tables, _ := doc[array].([]map[string]any)
+	for _, tb := range tables {
+		if tb["name"] != name {
+			continue
+		}
+		if tb["url"] == url {
+			return old, nil // already there
+		}
+		other, _ := tb["url"].(string)
+		return nil, fmt.Errorf("%w: [[%s]] %s already has the URL %s", ErrConflict, array, name, feed.Redact(other))
+	}
+	return AppendTOML(old, block)
+}
+
+// planPipenv: pipenv resolves and installs with pip, which runs feedkey's
+// helper when pipenv hands it PIPENV_KEYRING_PROVIDER (pipenv turns pip's
+// prompts off, and with them the keyring, unless a provider is named). The
+// feed is a [[source]] of the project's Pipfile, with its user in the URL.
+func planPipenv(t Target, p Paths) ([]Step, error) {
+	idx := IndexURL(t.Feed, t.User)
+	block := "[[source]]\nname = " + tomlString(t.Feed.ID) + "\nurl = " + tomlString(idx) + "\nverify_ssl = true\n"
+	return []Step{
+		{
+			Say: "pipenv (releases from 2026 on) names the keyring provider to pip for resolving and installing; put it in your shell profile",
+			Env: []string{"PIPENV_KEYRING_PROVIDER=subprocess"},
+		},
+		{
+			Say:      "pipenv (this project): the feed as a source, with its user in the URL (name it in a package's index = \"" + t.Feed.ID + "\" where it is not the first source)",
+			File:     filepath.Join(p.Dir, "Pipfile"),
+			Existing: true,
+			Text:     block,
+			Edit: func(old []byte) ([]byte, error) {
+				return appendNamed(old, "source", t.Feed.ID, idx, block)
+			},
+		},
+	}, nil
 }
 
 // planPixi: pixi resolves PyPI dependencies with uv. Of its global
