@@ -113,7 +113,7 @@ func dialPipeline(ctx context.Context, name string) (*pipeline, error) {
 	return p, nil
 }
 
-// The calls the pipeline makes, each with its body's signature.
+// Where the pipeline's calls go (the bus's own path is in callBus).
 const (
 	busName      = "org.freedesktop.DBus"
 	secretsPath  = "/org/freedesktop/secrets"
