@@ -546,28 +546,19 @@ func (c *cursor) uint32() uint32 {
 }
 
 // string reads an s or o: a length, the bytes, a NUL.
-func (c *cursor) string() string {
-	n := c.uint32()
-	v := c.take(int(n) + 1)
-	if v == nil {
-		return ""
-	}
-	if v[n] != 0 {
-		c.err = errors.New("string without its NUL")
-		return ""
-	}
-	return string(v[:n])
-}
+func (c *cursor) string() string { return c.terminated(int(c.uint32())) }
 
 // signature reads a g: a one-byte length, the bytes, a NUL.
-func (c *cursor) signature() string {
-	n := int(c.byte())
+func (c *cursor) signature() string { return c.terminated(int(c.byte())) }
+
+// terminated reads n bytes and the NUL that must follow them.
+func (c *cursor) terminated(n int) string {
 	v := c.take(n + 1)
 	if v == nil {
 		return ""
 	}
 	if v[n] != 0 {
-		c.err = errors.New("signature without its NUL")
+		c.err = errors.New("a string without its NUL")
 		return ""
 	}
 	return string(v[:n])
