@@ -45,7 +45,7 @@ echo "== the kernel keyring quota (alone: it fills the quota every test process 
 FEEDKEY_KEYCTL_QUOTA=1 go test -count=1 -run '^TestKeyctlQuota$' ./auth/store
 
 echo "== race detector (in-process packages)"
-dbus-run-session -- go test -count=1 -race ./auth/... ./app/cli ./config ./control ./app/creds ./app/daemon ./app/page ./app/schedule ./helper/keyringcli ./simulator
+dbus-run-session -- go test -count=1 -race ./auth/... ./app/cli ./config ./control ./app/creds ./app/daemon ./app/page ./app/schedule ./helper/keyringcli ./helper/pykeyring ./simulator
 
 echo "== fuzz (briefly)"
 # A count, not a duration: Go 1.26's fuzzing coordinator can report its own
@@ -56,7 +56,7 @@ fuzztime=${FUZZTIME:-250000x}
 go test -run='^$' -fuzz='^FuzzResolve$' -fuzztime="$fuzztime" ./auth/feed
 go test -run='^$' -fuzz=FuzzResolveRepo -fuzztime="$fuzztime" ./auth/feed
 go test -run='^$' -fuzz=FuzzRead -fuzztime="$fuzztime" ./internal/gitcred
-go test -run='^$' -fuzz=FuzzParse -fuzztime="$fuzztime" ./helper/keyringcli
+go test -run='^$' -fuzz=FuzzParse -fuzztime="$fuzztime" ./helper/pykeyring
 go test -run='^$' -fuzz=FuzzURL -fuzztime="$fuzztime" ./auth/untrusted
 dbus-run-session -- go test -run='^$' -fuzz=FuzzParseReplies -fuzztime="$fuzztime" ./auth/store
 dbus-run-session -- go test -run='^$' -fuzz=FuzzDecodeObject -fuzztime="$fuzztime" ./auth/store

@@ -12,12 +12,12 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"runtime"
 	"strings"
 
 	"github.com/BurntSushi/toml"
 
 	"github.com/feedkey/feedkey/auth/feed"
+	"github.com/feedkey/feedkey/config/index"
 )
 
 // Config is the merged view of the system and user config files.
@@ -53,45 +53,11 @@ func (e *ParseError) Error() string {
 
 // Path returns the user config file: $FEEDKEY_CONFIG, or config.toml in a
 // feedkey folder of the OS config directory.
-func Path() (string, error) {
-	if p := os.Getenv("FEEDKEY_CONFIG"); p != "" {
-		return p, nil
-	}
-	dir, err := os.UserConfigDir()
-	if err != nil {
-		return "", fmt.Errorf("find config directory: %w (set FEEDKEY_CONFIG)", err)
-	}
-	return filepath.Join(dir, "feedkey", "config.toml"), nil
-}
+func Path() (string, error) { return index.ConfigPath() }
 
 // SystemPath returns the system-wide file that may pre-seed feeds for a
 // fleet: $FEEDKEY_SYSTEM_CONFIG, or the per-OS location.
-func SystemPath() string { return systemPath(os.LookupEnv) }
-
-func systemPath(lookupEnv func(string) (string, bool)) string {
-	if p, ok := lookupEnv("FEEDKEY_SYSTEM_CONFIG"); ok {
-		return p
-	}
-	switch runtime.GOOS {
-	case "windows":
-		return filepath.Join(os.Getenv("ProgramData"), "feedkey", "config.toml")
-	case "darwin":
-		return "/Library/Application Support/feedkey/config.toml"
-	}
-	return "/etc/feedkey/config.toml"
-}
-
-// sources returns the files [LoadEnv] reads for the user file at path: the
-// system file, if one is configured, and path ([Stamp] stamps them).
-func sources(path string, lookupEnv func(string) (string, bool)) []string {
-	if lookupEnv == nil {
-		lookupEnv = os.LookupEnv
-	}
-	if sys := systemPath(lookupEnv); sys != "" {
-		return []string{sys, path}
-	}
-	return []string{path}
-}
+func SystemPath() string { return index.SystemPath(os.LookupEnv) }
 
 // Load reads the system file (if any) and the user file at path (if any);
 // user feeds replace system feeds with the same id. A file that does not
@@ -117,7 +83,7 @@ func LoadEnv(path string, lookupEnv func(string) (string, bool)) (*Config, error
 // PACKAGEMANAGER_ADDRESS, and validates the result.
 func complete(path string, uc *Config, lookupEnv func(string) (string, bool)) (*Config, error) {
 	c := &Config{Path: path}
-	if sys := systemPath(lookupEnv); sys != "" {
+	if sys := index.SystemPath(lookupEnv); sys != "" {
 		sc, err := loadFile(sys)
 		if err != nil {
 			return nil, err
@@ -193,7 +159,7 @@ func (c *Config) addEnvFeed(addr string) error {
 
 // Feed returns the feed with id.
 func (c *Config) Feed(id string) (feed.Feed, bool) {
-	if i := index(c.Feeds, id); i >= 0 {
+	if i := feedPosition(c.Feeds, id); i >= 0 {
 		return c.Feeds[i], true
 	}
 	return feed.Feed{}, false
@@ -258,7 +224,7 @@ func parse(path string, data []byte) (*Config, error) {
 	return &c, nil
 }
 
-func index(feeds []feed.Feed, id string) int {
+func feedPosition(feeds []feed.Feed, id string) int {
 	for i, f := range feeds {
 		if f.ID == id {
 			return i

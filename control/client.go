@@ -52,6 +52,11 @@ func (c *Client) Credential(ctx context.Context, service string, wait time.Durat
 	return a.Username, a.Password, nil
 }
 
+// TrayHungEnv is set to 1 in the environment of a helper run that another
+// one hands a call on to after the tray did not answer it in time: the run
+// need not wait for the tray again.
+const TrayHungEnv = "FEEDKEY_TRAY_HUNG"
+
 // Lookup asks the tray for the credential of service from its memory: it
 // answers at once or not at all. Errors: [ErrNoServer] when no tray runs,
 // [ErrMiss] (read the store instead), [ErrUnknownFeed] (no feed covers it).

@@ -18,6 +18,7 @@ import (
 	"github.com/feedkey/feedkey/auth/feed"
 	"github.com/feedkey/feedkey/auth/posit"
 	"github.com/feedkey/feedkey/auth/store"
+	"github.com/feedkey/feedkey/auth/store/oskeychain"
 	"github.com/feedkey/feedkey/auth/untrusted"
 	"github.com/feedkey/feedkey/config"
 	"github.com/feedkey/feedkey/control"
@@ -117,7 +118,7 @@ func System() (*Env, error) {
 			return cfg.Store.Backend
 		}
 		return "" // the config's error is reported where it is used
-	})
+	}, oskeychain.Keychain{})
 	return env, nil
 }
 
@@ -199,7 +200,7 @@ func newRootCmd(env *Env) *cobra.Command {
 		newCmdAdd(env), newCmdStatus(env), newCmdLogin(env), newCmdToken(env),
 		newCmdRefresh(env), newCmdLogout(env), newCmdRemove(env), newCmdDoctor(env),
 		newCmdInstall(env), newCmdTray(env), newCmdAgent(env), newCmdExec(env), newCmdSetup(env), newCmdDemo(env),
-		newCmdGitCredential(env),
+		newCmdGitCredential(env), newCmdKeyring(env),
 	)
 	// Commands that take a feed complete its id.
 	for _, c := range root.Commands() {

@@ -189,7 +189,7 @@ func checkKeychain(ctx context.Context, k store.Keychain) error {
 }
 
 // foreignCounter is a keychain that can count the items another program
-// left under one of feedkey's names ([store.OS] on Linux).
+// left under one of feedkey's names ([oskeychain.Keychain] on Linux).
 type foreignCounter interface {
 	Foreign(ctx context.Context, service string) (int, error)
 }

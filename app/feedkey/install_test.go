@@ -134,7 +134,7 @@ func TestInstalledHelperRunsInstalledFeedkey(t *testing.T) {
 	}
 	os.Remove(filepath.Join(dir, "feedkey"))
 	r = testbin.Run(t, w.env, "", filepath.Join(dir, "keyring"), "get", w.url, "__token__")
-	if r.Code != 1 || !strings.Contains(r.Stderr, "feedkey is not on PATH") {
+	if r.Code != 1 || !strings.Contains(r.Stderr, "feedkey is neither beside this helper nor on PATH") || strings.Count(r.Stderr, "\n") != 1 {
 		t.Errorf("helper without feedkey = %d %q %q; want one line saying feedkey is missing", r.Code, r.Stdout, r.Stderr)
 	}
 }

@@ -32,6 +32,16 @@ const (
 	TokenUsername = "__token__"
 )
 
+// UserWarning is the warning due when a client asks for the credential of
+// a feed of kind k with the user name user, or "" when none is: Package
+// Manager takes only its own. asked is false when no user name was given.
+func (k Kind) UserWarning(user string, asked bool) string {
+	if k != Posit || !asked || user == PositUsername {
+		return ""
+	}
+	return fmt.Sprintf("Posit Package Manager expects the user name %s, not %q", PositUsername, user)
+}
+
 // Feed is one configured package feed, as written in the config file.
 type Feed struct {
 	ID       string `toml:"id"`

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"runtime"
 	"sync"
 	"sync/atomic"
@@ -30,6 +31,11 @@ const (
 type Chosen struct {
 	// Backend returns the backend asked for; nil or "" means auto.
 	Backend func() string
+	// System is the OS keychain (package oskeychain). Without it, as in the
+	// helper's quick path, the Secret Service is read through the pipeline
+	// alone and everything else it would do is unsupported: the caller
+	// hands that work to a program that has it.
+	System Keychain
 
 	once   sync.Once
 	picked atomic.Bool // once has run
@@ -38,12 +44,14 @@ type Chosen struct {
 	err    error
 }
 
-// Choose returns a Chosen over backend.
-func Choose(backend func() string) *Chosen { return &Chosen{Backend: backend} }
+// Choose returns a Chosen over backend, with system as the OS keychain.
+func Choose(backend func() string, system Keychain) *Chosen {
+	return &Chosen{Backend: backend, System: system}
+}
 
 func (c *Chosen) pick() (Keychain, error) {
 	c.once.Do(func() {
-		c.k, c.name, c.err = open(c.asked())
+		c.k, c.name, c.err = c.open(c.asked())
 		c.picked.Store(true)
 	})
 	return c.k, c.err
@@ -84,15 +92,36 @@ func (c *Chosen) Describe() string {
 	return c.name
 }
 
-func open(backend string) (Keychain, string, error) {
+// system is the OS keychain: c.System, or on Linux without one the
+// pipeline alone.
+func (c *Chosen) system() (Keychain, error) {
+	switch {
+	case c.System != nil:
+		return c.System, nil
+	case runtime.GOOS == "linux":
+		return pipelineOnly{}, nil
+	}
+	return nil, fmt.Errorf("%w: this program has no OS keychain", ErrUnavailable)
+}
+
+// systemNamed is open's answer for the OS keychain, named name.
+func (c *Chosen) systemNamed(name string) (Keychain, string, error) {
+	k, err := c.system()
+	if err != nil {
+		return nil, "", err
+	}
+	return k, name, nil
+}
+
+func (c *Chosen) open(backend string) (Keychain, string, error) {
 	osName := map[string]string{"darwin": "keychain", "windows": "credential-manager"}[runtime.GOOS]
 	switch backend {
 	case BackendAuto:
 		if osName != "" {
-			return OS{}, osName, nil
+			return c.systemNamed(osName)
 		}
-		if secretServiceAvailable() {
-			return OS{}, BackendSecretService, nil
+		if secretServiceAvailable(c.System) {
+			return c.systemNamed(BackendSecretService)
 		}
 		if keyctlAvailable() {
 			return keyctlStore(), BackendKeyctl, nil
@@ -102,9 +131,9 @@ func open(backend string) (Keychain, string, error) {
 		if osName != "" {
 			return nil, "", fmt.Errorf("%w: there is no Secret Service on %s", ErrUnavailable, runtime.GOOS)
 		}
-		return OS{}, BackendSecretService, nil
+		return c.systemNamed(BackendSecretService)
 	case "keychain", "credential-manager", "os":
-		return OS{}, osName, nil
+		return c.systemNamed(osName)
 	case BackendKeyctl:
 		if !keyctlAvailable() {
 			return nil, "", fmt.Errorf("%w: the kernel keyring cannot be used here (not Linux, or blocked by seccomp); to keep credentials in a file set FEEDKEY_STORE=file", ErrUnavailable)
@@ -176,7 +205,10 @@ func (c *Chosen) GetMany(ctx context.Context, service string, users []string) ([
 	return out, nil
 }
 
-// GetService implements [ServiceReader] where the chosen store can.
+// GetService implements [ServiceReader] where the chosen store can. The
+// Secret Service is read over the pipeline first (SPEC §10: the helper's
+// read is this call), and through the system keychain when that cannot
+// answer.
 func (c *Chosen) GetService(ctx context.Context, service string) ([]string, error) {
 	if vals, ok, err := c.getServiceAuto(ctx, service); ok {
 		return vals, err
@@ -184,6 +216,12 @@ func (c *Chosen) GetService(ctx context.Context, service string) ([]string, erro
 	k, err := c.pick()
 	if err != nil {
 		return nil, err
+	}
+	if c.name == BackendSecretService {
+		pctx, cancel := context.WithTimeout(ctx, DefaultTimeout)
+		vals, err := pipelinedService(pctx, service)
+		cancel()
+		return afterPipeline(ctx, k, service, vals, err)
 	}
 	if sr, ok := k.(ServiceReader); ok {
 		return sr.GetService(ctx, service)
@@ -193,29 +231,72 @@ func (c *Chosen) GetService(ctx context.Context, service string) ([]string, erro
 
 // getServiceAuto is GetService's first read when the store is still to be
 // chosen and auto may choose the Secret Service: whether one runs is asked
-// in the same round as the search (SPEC §10: the helper's read is this
-// call). ok is false when that leaves the choice to pick.
+// in the same round as the search. ok is false when that leaves the choice
+// to pick.
 func (c *Chosen) getServiceAuto(ctx context.Context, service string) (vals []string, ok bool, err error) {
 	if runtime.GOOS != "linux" || c.picked.Load() || c.asked() != BackendAuto {
 		return nil, false, nil
 	}
-	k := OS{}
-	pctx, cancel := context.WithTimeout(ctx, k.timeout())
+	pctx, cancel := context.WithTimeout(ctx, DefaultTimeout)
 	vals, running, err := pipelinedAutoService(pctx, service)
 	cancel()
 	if !running {
 		return nil, false, nil
 	}
 	c.once.Do(func() {
-		c.k, c.name = k, BackendSecretService
+		c.k, c.err = c.system()
+		c.name = BackendSecretService
 		c.picked.Store(true)
 	})
-	if _, isOS := c.k.(OS); !isOS {
+	if c.name != BackendSecretService || c.err != nil {
 		return nil, false, nil // chosen otherwise by a call meanwhile
 	}
-	vals, err = k.afterPipeline(ctx, service, vals, err)
+	vals, err = afterPipeline(ctx, c.k, service, vals, err)
 	return vals, true, err
 }
+
+// afterPipeline answers a Secret Service read from the pipeline's outcome:
+// its values, else k's (the system keychain's general path, which says
+// why), else the pipeline's error.
+func afterPipeline(ctx context.Context, k Keychain, service string, vals []string, err error) ([]string, error) {
+	switch {
+	case err == nil:
+		return vals, nil
+	case errors.Is(err, os.ErrDeadlineExceeded):
+		// The general path would wait as long again.
+		return nil, fmt.Errorf("read %s: %w: no answer in time (is an unlock prompt waiting?)", service, ErrUnavailable)
+	}
+	if sr, ok := k.(ServiceReader); ok {
+		return sr.GetService(ctx, service)
+	}
+	return nil, err
+}
+
+// pipelineOnly is the Secret Service in a program without the OS keychain
+// (Chosen.System nil): Chosen.GetService reads feedkey's records and Get
+// other programs' entries, over the pipeline, and only where that answers
+// outright (an entry found unlocked, or none at all); everything else is
+// unsupported.
+type pipelineOnly struct{}
+
+var errNoSystem = fmt.Errorf("%w: without the OS keychain, the Secret Service is only read, through the pipeline", errors.ErrUnsupported)
+
+func (pipelineOnly) Get(ctx context.Context, service, user string) (string, error) {
+	ctx, cancel := context.WithTimeout(ctx, DefaultTimeout)
+	defer cancel()
+	secret, found, err := pipelinedPlain(ctx, service, user)
+	switch {
+	case err != nil:
+		return "", fmt.Errorf("%w (%w)", errNoSystem, err)
+	case !found:
+		return "", fmt.Errorf("%s: %w", service, ErrNotFound)
+	}
+	return secret, nil
+}
+
+func (pipelineOnly) Set(context.Context, string, string, string) error { return errNoSystem }
+func (pipelineOnly) Delete(context.Context, string, string) error      { return errNoSystem }
+func (pipelineOnly) DeleteAll(context.Context, string) error           { return errNoSystem }
 
 // Accounts implements [Lister] where the chosen store can list.
 func (c *Chosen) Accounts(ctx context.Context, service string) ([]string, error) {

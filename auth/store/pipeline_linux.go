@@ -4,7 +4,6 @@ package store
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"encoding/binary"
 	"encoding/hex"
@@ -13,11 +12,10 @@ import (
 	"io"
 	"net"
 	"os"
+	"slices"
 	"strconv"
 	"sync"
 	"time"
-
-	"github.com/godbus/dbus/v5"
 
 	"github.com/feedkey/feedkey/internal/sessionbus"
 )
@@ -28,19 +26,20 @@ import (
 // its replies cross goroutines; here the handshake and Hello go out without
 // waiting, the first call right behind them, as sd-bus sends them, and
 // every call is answered in the calling goroutine. OpenSession waits for the
-// search's answer (session, in keychain_linux.go, says why it never goes
-// first). The few calls and answers are marshalled here (wire_linux.go,
+// search's answer (session, in oskeychain's keychain_linux.go, says why it
+// never goes first). The few calls and answers are marshalled here (wire_linux.go,
 // and the parsers below) rather than through godbus's reflection, which
 // cost the helper more than the calls' round trips. Anything unexpected
-// closes the pipeline and the caller takes the general path, which
-// explains.
+// closes the pipeline and the caller takes the general path (the OS
+// keychain, package oskeychain), which explains; without one (the helper's
+// quick path), the whole helper does.
 type pipeline struct {
 	conn    net.Conn
 	r       *bufio.Reader
 	out     []byte // messages queued, sent with the next call
 	serial  uint32
 	authed  bool
-	session dbus.ObjectPath // the "plain" session, once opened
+	session string // the "plain" session's path, once opened
 
 	// running is the bus's answer to NameHasOwner for the Secret
 	// Service, once asked (asked says so).
@@ -53,6 +52,19 @@ var pipe struct {
 	sync.Mutex
 	p      *pipeline
 	broken bool
+}
+
+// BusError is an error a method call was answered with.
+type BusError struct {
+	Name    string // such as org.freedesktop.DBus.Error.ServiceUnknown
+	Message string // the text that came with it, if any
+}
+
+func (e *BusError) Error() string {
+	if e.Message == "" {
+		return e.Name
+	}
+	return e.Name + ": " + e.Message
 }
 
 // errPipeline marks an answer the pipeline could not use: the caller falls
@@ -69,7 +81,7 @@ func withPipeline(ctx context.Context, f func(*pipeline) error) error {
 		return errPipeline
 	}
 	if pipe.p == nil {
-		name, ok := unixBusAddress(os.Getenv("DBUS_SESSION_BUS_ADDRESS"), os.Getenv("XDG_RUNTIME_DIR"))
+		name, ok := sessionbus.UnixSocket(os.Getenv("DBUS_SESSION_BUS_ADDRESS"), os.Getenv("XDG_RUNTIME_DIR"))
 		if !ok || !sessionbus.Available() {
 			pipe.broken = true
 			return errPipeline
@@ -115,6 +127,7 @@ func dialPipeline(ctx context.Context, name string) (*pipeline, error) {
 
 // Where the pipeline's calls go (the bus's own path is in callBus).
 const (
+	secretsName  = "org.freedesktop.secrets"
 	busName      = "org.freedesktop.DBus"
 	secretsPath  = "/org/freedesktop/secrets"
 	secretsIface = "org.freedesktop.Secret.Service"
@@ -156,7 +169,7 @@ func (p *pipeline) call(method, sig string, body func(*wire)) (reply, []byte, er
 }
 
 // openSession returns the plain session, opening it on first use.
-func (p *pipeline) openSession() (dbus.ObjectPath, error) {
+func (p *pipeline) openSession() (string, error) {
 	if p.session != "" {
 		return p.session, nil
 	}
@@ -177,7 +190,7 @@ func (p *pipeline) openSession() (dbus.ObjectPath, error) {
 	if err := c.done(); err != nil {
 		return "", fmt.Errorf("OpenSession: %w", err)
 	}
-	p.session = dbus.ObjectPath(path)
+	p.session = path
 	return p.session, nil
 }
 
@@ -204,14 +217,14 @@ func (p *pipeline) await(serial uint32) (reply, []byte, error) {
 		if err != nil {
 			return reply{}, nil, err
 		}
-		if h.typ != dbus.TypeMethodReply && h.typ != dbus.TypeError || h.serial != serial {
+		if h.typ != typeMethodReturn && h.typ != typeError || h.serial != serial {
 			continue // signals, and answers nobody waits for
 		}
-		if h.typ == dbus.TypeError {
-			e := dbus.Error{Name: h.errorName}
+		if h.typ == typeError {
+			e := &BusError{Name: h.errorName}
 			if c := h.bodyCursor(raw, "s"); c.err == nil {
 				if text := c.string(); c.done() == nil {
-					e.Body = []any{text}
+					e.Message = text
 				}
 			}
 			return reply{}, nil, e
@@ -256,16 +269,7 @@ func pipelinedRead(ctx context.Context, service string, askRunning bool) (out []
 			ownerSerial = p.callBus("NameHasOwner", "s", func(w *wire) { w.str(secretsName) })
 			flags = flagNoAutoStart
 		}
-		searchSerial := p.callSecrets(flags, "SearchItems", "a{ss}", func(w *wire) {
-			w.array(8, func() {
-				// Dict entries in the order godbus writes a map's: sorted.
-				for _, kv := range [][2]string{{markerAttr, markerValue}, {"service", service}} {
-					w.pad(8)
-					w.str(kv[0])
-					w.str(kv[1])
-				}
-			})
-		})
+		searchSerial := p.search(flags, [][2]string{{MarkerAttribute, MarkerValue}, {"service", service}})
 		if err := p.flush(); err != nil {
 			return err
 		}
@@ -280,58 +284,122 @@ func pipelinedRead(ctx context.Context, service string, askRunning bool) (out []
 			// the answer is passed by on the pipeline's next read.
 			return nil
 		}
-		h, raw, err := p.await(searchSerial)
+		unlocked, locked, err := p.awaitSearch(searchSerial)
 		if err != nil {
 			return err
 		}
-		c := h.bodyCursor(raw, "aoao")
-		unlocked, locked := c.objectPaths(), c.objectPaths()
-		if err := c.done(); err != nil {
-			return fmt.Errorf("SearchItems: %w", err)
-		}
-		if len(unlocked) == 0 || len(locked) > 0 || len(unlocked) > maxServiceItems {
+		if len(unlocked) == 0 || len(locked) > 0 || len(unlocked) > MaxRecordEntries {
 			// Not an error of the pipeline's: keep it for the next read.
 			return nil
 		}
-		session, err := p.openSession()
-		if err != nil {
-			return err
-		}
-		h, raw, err = p.call("GetSecrets", "aoo", func(w *wire) {
-			w.array(4, func() {
-				for _, item := range unlocked {
-					w.str(string(item))
-				}
-			})
-			w.str(string(session))
-		})
-		if err != nil {
-			return err
-		}
-		if h.signature != secretsSignature {
-			return fmt.Errorf("GetSecrets: an answer of type %q", h.signature)
-		}
-		body, err := parseSecrets(raw, h.body)
-		if err != nil {
-			return err
-		}
-		secrets, err := secretValues(body)
-		if err != nil {
-			return err
-		}
-		if len(secrets) != len(unlocked) {
-			return fmt.Errorf("GetSecrets: %d values for %d items", len(secrets), len(unlocked))
-		}
-		out = make([]string, 0, len(secrets))
-		for _, s := range secrets {
-			out = append(out, s)
-		}
-		return nil
+		out, err = p.secrets(unlocked)
+		return err
 	})
 	if err == nil && out == nil {
 		err = errPipeline
 	}
 	return out, running, err
+}
+
+// pipelinedPlain reads the item another program (Python keyring,
+// go-keyring) keeps for service and user, as the OS keychain's Get does:
+// the first unlocked item the search finds. found is false only when the
+// search finds no item at all; a locked one is left to the general path,
+// which can prompt, as an error wrapping errPipeline.
+func pipelinedPlain(ctx context.Context, service, user string) (secret string, found bool, err error) {
+	if owned(service) {
+		return "", false, errors.ErrUnsupported
+	}
+	lockedOnly := false
+	err = withPipeline(ctx, func(p *pipeline) error {
+		serial := p.search(0, [][2]string{{"service", service}, {"username", user}})
+		if err := p.flush(); err != nil {
+			return err
+		}
+		unlocked, locked, err := p.awaitSearch(serial)
+		switch {
+		case err != nil:
+			return err
+		case len(unlocked) == 0 && len(locked) == 0:
+			return nil
+		case len(unlocked) == 0:
+			lockedOnly = true // not the pipeline's error: keep it for the next read
+			return nil
+		}
+		vals, err := p.secrets(unlocked[:1])
+		if err != nil {
+			return err
+		}
+		secret, found = vals[0], true
+		return nil
+	})
+	if err == nil && lockedOnly {
+		err = errPipeline
+	}
+	return secret, found, err
+}
+
+// search queues SearchItems for attrs, given in the order godbus writes a
+// map's entries (sorted), and returns its serial.
+func (p *pipeline) search(flags byte, attrs [][2]string) uint32 {
+	return p.callSecrets(flags, "SearchItems", "a{ss}", func(w *wire) {
+		w.array(8, func() {
+			for _, kv := range attrs {
+				w.pad(8)
+				w.str(kv[0])
+				w.str(kv[1])
+			}
+		})
+	})
+}
+
+// awaitSearch reads the answer to the SearchItems sent as serial.
+func (p *pipeline) awaitSearch(serial uint32) (unlocked, locked []string, err error) {
+	h, raw, err := p.await(serial)
+	if err != nil {
+		return nil, nil, err
+	}
+	c := h.bodyCursor(raw, "aoao")
+	unlocked, locked = c.objectPaths(), c.objectPaths()
+	if err := c.done(); err != nil {
+		return nil, nil, fmt.Errorf("SearchItems: %w", err)
+	}
+	return unlocked, locked, nil
+}
+
+// secrets reads items' values, opening the session on first use. The
+// values come in no particular order.
+func (p *pipeline) secrets(items []string) ([]string, error) {
+	session, err := p.openSession()
+	if err != nil {
+		return nil, err
+	}
+	h, raw, err := p.call("GetSecrets", "aoo", func(w *wire) {
+		w.array(4, func() {
+			for _, item := range items {
+				w.str(item)
+			}
+		})
+		w.str(session)
+	})
+	if err != nil {
+		return nil, err
+	}
+	if h.signature != secretsSignature {
+		return nil, fmt.Errorf("GetSecrets: an answer of type %q", h.signature)
+	}
+	secrets, err := parseSecrets(raw, h.body)
+	if err != nil {
+		return nil, err
+	}
+	if len(secrets) != len(items) {
+		return nil, fmt.Errorf("GetSecrets: %d values for %d items", len(secrets), len(items))
+	}
+	out := make([]string, 0, len(secrets))
+	for _, s := range secrets {
+		out = append(out, s)
+	}
+	return out, nil
 }
 
 // pipelinedHasOwner asks the bus whether the Secret Service runs, once a
@@ -352,6 +420,53 @@ func pipelinedHasOwner(ctx context.Context) (bool, error) {
 		return nil
 	})
 	return running, err
+}
+
+// secretServiceAvailable reports whether a Secret Service runs on the
+// session bus or can be started by it (gnome-keyring is started on first
+// use), asking over the pipeline the store's first read then uses; where
+// that cannot be dialled, system (the OS keychain, if it can tell) answers.
+func secretServiceAvailable(system Keychain) bool {
+	if !sessionbus.Available() {
+		return false
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), DefaultTimeout)
+	defer cancel()
+	running, err := pipelinedHasOwner(ctx)
+	if err == nil && !running {
+		running, err = pipelinedActivatable(ctx)
+	}
+	if err == nil {
+		return running
+	}
+	if a, ok := system.(interface{ Available(context.Context) bool }); ok {
+		return a.Available(ctx)
+	}
+	return false
+}
+
+// pipelinedActivatable asks the bus whether it can start the Secret
+// Service.
+func pipelinedActivatable(ctx context.Context) (bool, error) {
+	var found bool
+	err := withPipeline(ctx, func(p *pipeline) error {
+		serial := p.callBus("ListActivatableNames", "", nil)
+		if err := p.flush(); err != nil {
+			return err
+		}
+		h, raw, err := p.await(serial)
+		if err != nil {
+			return err
+		}
+		c := h.bodyCursor(raw, "as")
+		names := c.objectPaths() // an as is laid out as an ao
+		if err := c.done(); err != nil {
+			return fmt.Errorf("ListActivatableNames: %w", err)
+		}
+		found = slices.Contains(names, secretsName)
+		return nil
+	})
+	return found, err
 }
 
 // awaitRunning reads NameHasOwner's answer, sent as serial, into p.running.
@@ -412,7 +527,7 @@ func align(n, to int) int { return (n + to - 1) &^ (to - 1) }
 
 // reply is what the pipeline needs of a message's header.
 type reply struct {
-	typ       dbus.Type
+	typ       byte   // typeMethodReturn, typeError, …
 	serial    uint32 // the call it answers; 0 for none
 	errorName string
 	signature string
@@ -430,7 +545,7 @@ func parseReply(raw []byte) (reply, error) {
 	if err != nil {
 		return reply{}, err
 	}
-	r := reply{typ: dbus.Type(raw[1])}
+	r := reply{typ: raw[1]}
 	c := cursor{b: raw[:16+order.Uint32(raw[12:16])], pos: 16, order: order}
 	for c.err == nil && c.pos < len(c.b) {
 		c.align(8)
@@ -439,17 +554,17 @@ func parseReply(raw []byte) (reply, error) {
 		switch sig {
 		case "s", "o":
 			v := c.string()
-			if code == byte(dbus.FieldErrorName) {
+			if code == fieldErrorName {
 				r.errorName = v
 			}
 		case "g":
 			v := c.signature()
-			if code == byte(dbus.FieldSignature) {
+			if code == fieldSignature {
 				r.signature = v
 			}
 		case "u":
 			v := c.uint32()
-			if code == byte(dbus.FieldReplySerial) {
+			if code == fieldReplySerial {
 				r.serial = v
 			}
 		default:
@@ -463,11 +578,10 @@ func parseReply(raw []byte) (reply, error) {
 	return r, nil
 }
 
-// parseSecrets decodes GetSecrets' answer in place of godbus, which builds
-// each byte of an ay through reflection (a 6 KB credential cost a third
-// more than a small one). It returns the shape godbus would, which
-// secretValues reads.
-func parseSecrets(raw []byte, body int) ([]any, error) {
+// parseSecrets decodes GetSecrets' answer, a{o(oayays)}, into each item's
+// value. godbus builds each byte of an ay through reflection: a 6 KB
+// credential cost it a third more than a small one.
+func parseSecrets(raw []byte, body int) (map[string]string, error) {
 	order, _ := byteOrder(raw[0])
 	c := cursor{b: raw, pos: body, order: order}
 	n := int(c.uint32())
@@ -476,21 +590,21 @@ func parseSecrets(raw []byte, body int) ([]any, error) {
 	if c.err == nil && (n > len(raw) || end > len(raw)) {
 		return nil, errors.New("malformed GetSecrets answer: array past the message")
 	}
-	out := map[dbus.ObjectPath][]any{}
+	out := map[string]string{}
 	for c.err == nil && c.pos < end {
 		c.align(8)
-		item := dbus.ObjectPath(c.string())
+		item := c.string()
 		c.align(8)
-		session := dbus.ObjectPath(c.string())
-		params := c.bytes()
+		c.string() // the session
+		c.bytes()  // its parameters, none for "plain"
 		value := c.bytes()
-		contentType := c.string()
-		out[item] = []any{session, params, value, contentType}
+		c.string() // the content type
+		out[item] = string(value)
 	}
 	if c.err != nil || c.pos != end {
 		return nil, errors.New("malformed GetSecrets answer")
 	}
-	return []any{out}, nil
+	return out, nil
 }
 
 // bodyCursor returns a cursor over the body of raw, whose header h is,
@@ -565,15 +679,15 @@ func (c *cursor) terminated(n int) string {
 }
 
 // objectPaths reads an ao.
-func (c *cursor) objectPaths() []dbus.ObjectPath {
+func (c *cursor) objectPaths() []string {
 	n := int(c.uint32())
 	if c.err == nil && n > len(c.b)-c.pos {
 		c.err = errShort
 	}
 	end := c.pos + n
-	var out []dbus.ObjectPath
+	var out []string
 	for c.err == nil && c.pos < end {
-		out = append(out, dbus.ObjectPath(c.string()))
+		out = append(out, c.string())
 	}
 	if c.err == nil && c.pos != end {
 		c.err = errors.New("array past its length")
@@ -589,11 +703,5 @@ func (c *cursor) done() error {
 	return c.err
 }
 
-// bytes reads an ay, copied out of the message.
-func (c *cursor) bytes() []byte {
-	n := c.uint32()
-	if v := c.take(int(n)); v != nil {
-		return bytes.Clone(v)
-	}
-	return nil
-}
+// bytes reads an ay, in place in the message.
+func (c *cursor) bytes() []byte { return c.take(int(c.uint32())) }

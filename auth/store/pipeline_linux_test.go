@@ -42,14 +42,8 @@ func TestPipelinedService(t *testing.T) {
 	ctx := context.Background()
 	svc := ServicePrefix + "pipeline-test:record"
 	for _, kv := range [][2]string{{"head", "h-value"}, {"chunk-1", "c1-value"}} {
-		if err := set(svc, kv[0], kv[1]); err != nil {
-			t.Fatalf("set %s: %v", kv[0], err)
-		}
+		putItem(t, svc, kv[0], kv[1])
 	}
-	t.Cleanup(func() {
-		del(svc, "head")
-		del(svc, "chunk-1")
-	})
 
 	got, err := pipelinedService(ctx, svc)
 	if err != nil {
@@ -81,6 +75,35 @@ func TestPipelinedService(t *testing.T) {
 	}
 	if owned, err := pipelinedHasOwner(ctx); err != nil || !owned {
 		t.Errorf("pipelinedHasOwner = %v, %v; want true", owned, err)
+	}
+}
+
+// TestPipelinedPlain reads another program's item as the OS keychain's Get
+// does: found, none at all (not an error of the pipeline's), and never an
+// item under one of feedkey's names.
+func TestPipelinedPlain(t *testing.T) {
+	resetPipeline()
+	t.Cleanup(resetPipeline)
+	ctx := context.Background()
+	// As Python keyring writes it.
+	putItemAttrs(t, map[string]string{"service": "https://plain.example/", "username": "me", "application": "Python keyring library"}, "pw")
+	secret, found, err := pipelinedPlain(ctx, "https://plain.example/", "me")
+	if err != nil || !found || secret != "pw" {
+		t.Errorf("pipelinedPlain = %q, %v, %v; want pw", secret, found, err)
+	}
+	if _, found, err := pipelinedPlain(ctx, "https://plain.example/", "someone-else"); err != nil || found {
+		t.Errorf("another user: found %v, %v; want none, no error", found, err)
+	}
+	if _, _, err := pipelinedPlain(ctx, ServicePrefix+"x", "credential"); !errors.Is(err, errors.ErrUnsupported) {
+		t.Errorf("one of feedkey's names: %v, want ErrUnsupported", err)
+	}
+	// Through the store the helper's quick path uses.
+	c := Choose(nil, nil)
+	if got, err := c.Get(ctx, "https://plain.example/", "me"); err != nil || got != "pw" {
+		t.Errorf("Chosen without the OS keychain: Get = %q, %v", got, err)
+	}
+	if _, err := c.Get(ctx, "https://plain.example/", "nobody"); !errors.Is(err, ErrNotFound) {
+		t.Errorf("Chosen without the OS keychain, no entry: %v, want ErrNotFound", err)
 	}
 }
 
@@ -155,7 +178,7 @@ func fakeBus(t *testing.T, answer func(c net.Conn, done <-chan struct{})) {
 		defer c.Close()
 		r := bufio.NewReader(c)
 		r.ReadString('\n')
-		answer(bufferedConn{c, r}, done)
+		answer(readerConn{c, r}, done)
 	}()
 	t.Setenv("DBUS_SESSION_BUS_ADDRESS", "unix:path="+sock)
 }
@@ -167,12 +190,9 @@ func TestChosenAutoReadsInOneRound(t *testing.T) {
 	resetPipeline()
 	t.Cleanup(resetPipeline)
 	svc := ServicePrefix + "pipeline-test:auto"
-	if err := set(svc, "head", "auto-value"); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { del(svc, "head") })
+	putItem(t, svc, "head", "auto-value")
 
-	c := Choose(nil)
+	c := Choose(nil, nil)
 	got, err := c.GetService(context.Background(), svc)
 	if err != nil || !slices.Equal(got, []string{"auto-value"}) {
 		t.Fatalf("GetService = %q, %v", got, err)
@@ -187,7 +207,7 @@ func TestChosenAutoReadsInOneRound(t *testing.T) {
 		t.Error("the pipeline did not ask whether the Secret Service runs")
 	}
 	// A store named by the user is not second-guessed.
-	if _, err := Choose(func() string { return BackendFile }).GetService(context.Background(), svc); !errors.Is(err, errors.ErrUnsupported) {
+	if _, err := Choose(func() string { return BackendFile }, nil).GetService(context.Background(), svc); !errors.Is(err, errors.ErrUnsupported) {
 		t.Errorf("file store: err = %v, want ErrUnsupported (it has no one-round read)", err)
 	}
 }
@@ -257,12 +277,15 @@ func TestAutoNeverStartsASecretService(t *testing.T) {
 func TestGetServiceNoAnswer(t *testing.T) {
 	fakeBus(t, func(_ net.Conn, done <-chan struct{}) { <-done })
 	start := time.Now()
-	_, err := OS{Timeout: 300 * time.Millisecond}.GetService(context.Background(), ServicePrefix+"pipeline-test:silent")
+	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	defer cancel()
+	c := Choose(func() string { return BackendSecretService }, nil)
+	_, err := c.GetService(ctx, ServicePrefix+"pipeline-test:silent")
 	if took := time.Since(start); took > 1500*time.Millisecond {
-		t.Errorf("GetService took %s with a 300ms timeout", took)
+		t.Errorf("GetService took %s with a 300ms deadline", took)
 	}
-	if !errors.Is(err, ErrUnavailable) || !strings.Contains(err.Error(), "no answer within 300ms") {
-		t.Errorf("err = %v, want ErrUnavailable saying no answer within 300ms", err)
+	if !errors.Is(err, ErrUnavailable) || !strings.Contains(err.Error(), "no answer in time") {
+		t.Errorf("err = %v, want ErrUnavailable saying no answer in time", err)
 	}
 }
 
@@ -308,7 +331,7 @@ func TestParseSecretsMatchesGodbus(t *testing.T) {
 			if err != nil {
 				t.Fatalf("%s/%v: parseReply: %v", name, order, err)
 			}
-			if h.typ != dbus.TypeMethodReply || h.serial != 5 || h.signature != secretsSignature {
+			if h.typ != typeMethodReturn || h.serial != 5 || h.signature != secretsSignature {
 				t.Fatalf("%s/%v: header %+v", name, order, h)
 			}
 			got, err := parseSecrets(raw, h.body)
@@ -319,8 +342,7 @@ func TestParseSecretsMatchesGodbus(t *testing.T) {
 			if err != nil {
 				t.Fatalf("%s/%v: godbus: %v", name, order, err)
 			}
-			a, _ := secretValues(got)
-			b, _ := secretValues(msg.Body)
+			a, b := got, godbusValues(t, msg.Body)
 			if !maps.Equal(a, b) || len(a) != len(secrets) {
 				t.Errorf("%s/%v: parsed %d values, godbus %d, sent %d; differ: %v", name, order, len(a), len(b), len(secrets), !maps.Equal(a, b))
 			}
@@ -371,8 +393,7 @@ func FuzzParseReplies(f *testing.F) {
 		if err != nil || gerr != nil || msg.Type != dbus.TypeMethodReply {
 			return
 		}
-		a, _ := secretValues(got)
-		b, _ := secretValues(msg.Body)
+		a, b := got, godbusValues(t, msg.Body)
 		if !maps.Equal(a, b) {
 			t.Fatalf("parseSecrets %q, godbus %q", a, b)
 		}
@@ -399,16 +420,8 @@ func TestWireMatchesGodbus(t *testing.T) {
 			return p.callBus("NameHasOwner", "s", func(w *wire) { w.str(secretsName) })
 		}, 0, "org.freedesktop.DBus", "NameHasOwner", []any{secretsName}},
 		{"SearchItems", func() uint32 {
-			return p.callSecrets(flagNoAutoStart, "SearchItems", "a{ss}", func(w *wire) {
-				w.array(8, func() {
-					for _, kv := range [][2]string{{markerAttr, markerValue}, {"service", service}} {
-						w.pad(8)
-						w.str(kv[0])
-						w.str(kv[1])
-					}
-				})
-			})
-		}, dbus.FlagNoAutoStart, secretsName, "SearchItems", []any{map[string]string{markerAttr: markerValue, "service": service}}},
+			return p.search(flagNoAutoStart, [][2]string{{MarkerAttribute, MarkerValue}, {"service", service}})
+		}, dbus.FlagNoAutoStart, secretsName, "SearchItems", []any{map[string]string{MarkerAttribute: MarkerValue, "service": service}}},
 		{"OpenSession", func() uint32 {
 			return p.callSecrets(0, "OpenSession", "sv", func(w *wire) {
 				w.str("plain")
@@ -450,17 +463,63 @@ func TestWireMatchesGodbus(t *testing.T) {
 	}
 }
 
-// TestGetServiceUnsupportedNotRetried checks that GetService's "unsupported"
-// (a service feedkey does not own) comes back at once: do retries other
-// errors until its timeout, and the caller then falls back to reading entry
-// by entry, so a retried "unsupported" would cost every read seconds.
-func TestGetServiceUnsupportedNotRetried(t *testing.T) {
-	start := time.Now()
-	_, err := OS{Timeout: 2 * time.Second}.GetService(context.Background(), "not-feedkeys-service")
-	if !errors.Is(err, errors.ErrUnsupported) {
-		t.Fatalf("err = %v, want ErrUnsupported", err)
+// godbusValues is what godbus decodes from a GetSecrets answer's body:
+// each item's value.
+func godbusValues(t testing.TB, body []any) map[string]string {
+	t.Helper()
+	var secrets map[dbus.ObjectPath]ss.Secret
+	if err := dbus.Store(body, &secrets); err != nil {
+		t.Fatalf("godbus: %v", err)
 	}
-	if took := time.Since(start); took > time.Second {
-		t.Errorf("GetService took %s: ErrUnsupported was retried", took)
+	out := make(map[string]string, len(secrets))
+	for path, s := range secrets {
+		out[string(path)] = string(s.Value)
 	}
+	return out
 }
+
+// putItem writes a marked item of service and user into the test's
+// gnome-keyring, as feedkey's OS keychain does, and removes it after the
+// test.
+func putItem(t *testing.T, service, user, value string) {
+	t.Helper()
+	putItemAttrs(t, map[string]string{"service": service, "username": user, MarkerAttribute: MarkerValue}, value)
+}
+
+// putItemAttrs is putItem with the item's attributes given.
+func putItemAttrs(t *testing.T, attrs map[string]string, value string) {
+	t.Helper()
+	svc, err := ss.NewSecretService()
+	if err != nil {
+		t.Fatal(err)
+	}
+	collection := svc.GetLoginCollection()
+	if err := svc.Unlock(collection.Path()); err != nil {
+		t.Fatal(err)
+	}
+	session, err := svc.OpenSession()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer svc.Close(session)
+	if err := svc.CreateItem(collection, "test item", attrs, ss.NewSecret(session.Path(), value)); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		items, err := svc.SearchItems(collection, attrs)
+		if err != nil {
+			return
+		}
+		for _, item := range items {
+			svc.Delete(item)
+		}
+	})
+}
+
+// readerConn is a connection read through r.
+type readerConn struct {
+	net.Conn
+	r *bufio.Reader
+}
+
+func (c readerConn) Read(p []byte) (int, error) { return c.r.Read(p) }

@@ -7,6 +7,12 @@
 // smallest keychain (Windows: 2,560 bytes) is split into chunk entries that
 // are written under a new generation before the record is switched to it, so
 // a reader sees the old value or the new one, never a mix.
+//
+// The stores here need nothing heavy to link: the kernel keyring, the file
+// store, and on Linux a lean pipeline that reads feedkey's records from the
+// Secret Service. The OS keychain's general path (godbus, go-keyring) is in
+// package oskeychain, which [Choose] is given, so that the helper's quick
+// path can leave it out.
 package store
 
 import (
@@ -275,7 +281,7 @@ func (s *Store) Load(ctx context.Context, id string) (Credential, error) {
 	var lastErr error
 	for range readAttempts {
 		rec, err := s.head(ctx, svc)
-		if errors.Is(err, errVanished) {
+		if errors.Is(err, ErrVanished) {
 			lastErr = err
 			continue
 		}

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/feedkey/feedkey/auth/store"
+	"github.com/feedkey/feedkey/auth/store/oskeychain"
 	"github.com/feedkey/feedkey/auth/store/storetest"
 	"github.com/feedkey/feedkey/internal/testbus"
 )
@@ -46,7 +47,7 @@ var moreKeychains = map[string]func() store.Keychain{}
 func keychains(t *testing.T) map[string]func() store.Keychain {
 	all := map[string]func() store.Keychain{
 		"memory": func() store.Keychain { return &storetest.Memory{} },
-		"os":     func() store.Keychain { return store.OS{} },
+		"os":     func() store.Keychain { return oskeychain.Keychain{} },
 	}
 	for k, v := range moreKeychains {
 		all[k] = v
@@ -108,7 +109,7 @@ func TestChunksOnSecretService(t *testing.T) {
 		t.Skip("Secret Service checks run on Linux; other OSes have their own store")
 	}
 	ctx := context.Background()
-	st := store.New(store.OS{})
+	st := store.New(oskeychain.Keychain{})
 	const id = "chunked"
 	svc := store.Service(id)
 	for i := range 3 {
@@ -131,7 +132,7 @@ func TestChunksOnSecretService(t *testing.T) {
 		}
 		// One search and one GetSecrets return the head and its tagged
 		// chunks: what Load reads in one round.
-		if vals, err := (store.OS{}).GetService(ctx, svc); err != nil || len(vals) != 4 {
+		if vals, err := (oskeychain.Keychain{}).GetService(ctx, svc); err != nil || len(vals) != 4 {
 			t.Fatalf("GetService after save %d: %d values, %v", i, len(vals), err)
 		}
 		if c, err := st.Load(ctx, id); err != nil || c.Secret != secret {
@@ -139,7 +140,7 @@ func TestChunksOnSecretService(t *testing.T) {
 		}
 	}
 	// A batch with a part missing says "not found", as one by one would.
-	if _, err := (store.OS{}).GetMany(ctx, svc, []string{store.Account, "chunk-0-0", "no-such-part"}); !errors.Is(err, store.ErrNotFound) {
+	if _, err := (oskeychain.Keychain{}).GetMany(ctx, svc, []string{store.Account, "chunk-0-0", "no-such-part"}); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("GetMany with a missing part: %v, want ErrNotFound", err)
 	}
 	if err := st.Delete(ctx, id); err != nil {
@@ -248,14 +249,14 @@ func TestFindByService(t *testing.T) {
 		t.Skip("searching by service alone is a Secret Service feature (Linux)")
 	}
 	ctx := context.Background()
-	if err := (store.OS{}).Set(ctx, "find-me", "carol", "pw1"); err != nil {
+	if err := (oskeychain.Keychain{}).Set(ctx, "find-me", "carol", "pw1"); err != nil {
 		t.Fatal(err)
 	}
-	user, secret, err := store.OS{}.Find(ctx, "find-me")
+	user, secret, err := oskeychain.Keychain{}.Find(ctx, "find-me")
 	if err != nil || user != "carol" || secret != "pw1" {
 		t.Fatalf("Find = %q, %q, %v", user, secret, err)
 	}
-	if _, _, err := (store.OS{}).Find(ctx, "find-nobody"); !errors.Is(err, store.ErrNotFound) {
+	if _, _, err := (oskeychain.Keychain{}).Find(ctx, "find-nobody"); !errors.Is(err, store.ErrNotFound) {
 		t.Fatalf("Find(missing) = %v, want ErrNotFound", err)
 	}
 }

@@ -48,13 +48,19 @@ func (w *wire) array(align int, elems func()) {
 	binary.LittleEndian.PutUint32(w.b[at:], uint32(len(w.b)-start))
 }
 
-// Header fields the pipeline writes (D-Bus specification, "Message Format").
+// Header fields the pipeline writes or reads, and the message types it
+// reads (D-Bus specification, "Message Format").
 const (
 	fieldPath        = 1
 	fieldInterface   = 2
 	fieldMember      = 3
+	fieldErrorName   = 4
+	fieldReplySerial = 5
 	fieldDestination = 6
 	fieldSignature   = 8
+
+	typeMethodReturn = 2
+	typeError        = 3
 )
 
 // appendCall appends to dst a method call numbered serial, its body of

@@ -25,6 +25,9 @@ func TestDeps(t *testing.T) {
 	own := map[string]bool{
 		"github.com/feedkey/feedkey/auth/feed":              true,
 		"github.com/feedkey/feedkey/auth/store":             true,
+		"github.com/feedkey/feedkey/auth/store/oskeychain":  true, // the OS keychain (not on Linux: see quickForbidden)
+		"github.com/feedkey/feedkey/config/index":           true, // the config as the quick path reads it
+		"github.com/feedkey/feedkey/helper/pykeyring":       true, // Python keyring's command line
 		"github.com/feedkey/feedkey/auth/untrusted":         true,
 		"github.com/feedkey/feedkey/config":                 true,
 		"github.com/feedkey/feedkey/control":                true,
@@ -37,6 +40,18 @@ func TestDeps(t *testing.T) {
 		"github.com/feedkey/feedkey/internal/wsl":           true, // inside WSL, hand the run to the Windows helper
 		"github.com/feedkey/feedkey/helper/keyringcli":      true,
 		"github.com/feedkey/feedkey/helper/feedkey-keyring": true,
+	}
+	// On Linux the helper is the quick path alone (main_linux.go): what it
+	// cannot answer it hands to `feedkey keyring`. Each of these cost every
+	// run a tenth of a millisecond or more just by being linked, measured
+	// side by side as programs that only import them.
+	quickForbidden := map[string]string{
+		"github.com/godbus/dbus":                           "the quick path reads the Secret Service with store's own pipeline",
+		"github.com/zalando/go-keyring":                    "the OS keychain's general path runs in `feedkey keyring`",
+		"github.com/BurntSushi/toml":                       "the quick path reads the config index (config/index), never TOML",
+		"github.com/feedkey/feedkey/config":                "its TOML half: the quick path links config/index only",
+		"github.com/feedkey/feedkey/auth/store/oskeychain": "the OS keychain's general path runs in `feedkey keyring`",
+		"github.com/feedkey/feedkey/helper/keyringcli":     "the whole helper runs in `feedkey keyring`",
 	}
 	for _, goos := range []string{"linux", "windows", "darwin"} {
 		cmd := exec.Command("go", "list", "-deps", ".")
@@ -52,6 +67,14 @@ func TestDeps(t *testing.T) {
 			for bad, why := range forbidden {
 				if pkg == bad || strings.HasPrefix(pkg, bad+"/") {
 					t.Errorf("GOOS=%s: the helper links %s: %s", goos, pkg, why)
+				}
+			}
+			if goos != "linux" {
+				continue
+			}
+			for bad, why := range quickForbidden {
+				if pkg == bad || strings.HasPrefix(pkg, bad+"/") && bad != "github.com/feedkey/feedkey/config" {
+					t.Errorf("GOOS=linux: the quick path links %s: %s", pkg, why)
 				}
 			}
 		}

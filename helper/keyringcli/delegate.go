@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"io"
 	"unicode/utf8"
+
+	"github.com/feedkey/feedkey/helper/pykeyring"
 )
 
 // Delegator hands a whole command line to another helper (inside WSL, the
@@ -38,7 +40,7 @@ func (h *handler) delegate(ctx context.Context, argv []string) error {
 }
 
 // checkAnswer checks a `get` answer's shape.
-func checkAnswer(out []byte, a Args) error {
+func checkAnswer(out []byte, a pykeyring.Args) error {
 	if !utf8.Valid(out) || bytes.IndexByte(out, 0) >= 0 {
 		return fmt.Errorf("not text")
 	}

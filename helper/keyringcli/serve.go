@@ -2,14 +2,9 @@ package keyringcli
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
-	"os"
-	"path/filepath"
 	"runtime"
 	"strings"
 	"sync"
@@ -19,6 +14,7 @@ import (
 	"github.com/feedkey/feedkey/auth/store"
 	"github.com/feedkey/feedkey/config"
 	"github.com/feedkey/feedkey/control"
+	"github.com/feedkey/feedkey/helper/pykeyring"
 	"github.com/feedkey/feedkey/internal/version"
 )
 
@@ -95,18 +91,6 @@ type errExit int
 
 func (e errExit) Error() string { return fmt.Sprintf("exit %d", int(e)) }
 
-// IndexPath returns where the helper keeps the validated form of the config
-// at configPath: in the user cache directory, one file per config. Empty
-// when there is no cache directory.
-func IndexPath(configPath string) string {
-	dir, err := os.UserCacheDir()
-	if err != nil {
-		return ""
-	}
-	sum := sha256.Sum256([]byte(configPath))
-	return filepath.Join(dir, "feedkey", "config-"+hex.EncodeToString(sum[:6])+".index")
-}
-
 // Run runs one helper command line and returns the process exit code:
 // 0 success, 1 not found or failed, 2 bad usage (as Python keyring).
 func Run(ctx context.Context, argv []string, env Env) int {
@@ -115,11 +99,11 @@ func Run(ctx context.Context, argv []string, env Env) int {
 		fmt.Fprintln(env.Stdout, version.Line("feedkey-keyring"))
 		return 0
 	}
-	args, err := Parse(argv)
+	args, err := pykeyring.Parse(argv)
 	if err != nil {
-		var ue *UsageError
+		var ue *pykeyring.UsageError
 		if errors.As(err, &ue) {
-			fmt.Fprint(env.Stderr, Usage())
+			fmt.Fprint(env.Stderr, pykeyring.Usage())
 			fmt.Fprintf(env.Stderr, "keyring: error: %s\n", ue.Msg)
 			return 2
 		}
@@ -144,14 +128,14 @@ func Run(ctx context.Context, argv []string, env Env) int {
 
 type handler struct {
 	env  Env
-	args Args
+	args pykeyring.Args
 }
 
 func (h *handler) run(ctx context.Context) error {
 	a := h.args
 	switch {
 	case a.Help:
-		_, err := io.WriteString(h.env.Stdout, Help())
+		_, err := io.WriteString(h.env.Stdout, pykeyring.Help())
 		return err
 	case a.ListBackends:
 		_, err := fmt.Fprintf(h.env.Stdout, "feedkey.Keyring (priority: 10)\n")
@@ -278,8 +262,8 @@ func (h *handler) unknown(ctx context.Context) error {
 // warnUser warns when pip asks a Package Manager feed with another user
 // name than the one it takes.
 func (h *handler) warnUser(kind feed.Kind) {
-	if kind == feed.Posit && h.args.HasUsername && h.args.Username != feed.PositUsername {
-		fmt.Fprintf(h.env.Stderr, "feedkey-keyring: warning: Posit Package Manager expects the user name %s, not %q\n", feed.PositUsername, h.args.Username)
+	if w := kind.UserWarning(h.args.Username, h.args.HasUsername); w != "" {
+		fmt.Fprintf(h.env.Stderr, "feedkey-keyring: warning: %s\n", w)
 	}
 }
 
@@ -357,37 +341,10 @@ func (h *handler) now() time.Time {
 	return time.Now()
 }
 
-// emit prints the answer in the requested mode and format, and nothing else,
-// laid out as Python keyring prints it (non-ASCII text stays UTF-8 where
-// Python writes \u escapes; both read back the same).
+// emit prints the answer in the requested mode and format, and nothing else.
 func (h *handler) emit(user, password string) error {
-	creds := h.args.Mode == "creds"
-	var out string
-	switch {
-	case h.args.Output == "json" && creds:
-		out = `{"username": ` + jsonString(user) + `, "password": ` + jsonString(password) + "}\n"
-	case h.args.Output == "json":
-		out = `{"password": ` + jsonString(password) + "}\n"
-	case creds:
-		out = user + "\n" + password + "\n"
-	default:
-		out = password + "\n"
-	}
-	_, err := io.WriteString(h.env.Stdout, out)
+	_, err := io.WriteString(h.env.Stdout, h.args.Answer(user, password))
 	return err
-}
-
-// jsonString quotes s as a JSON string for pip's and uv's parsers.
-// SetEscapeHTML(false) leaves <, > and & alone: the answer is never part of
-// an HTML page.
-func jsonString(s string) string {
-	var b strings.Builder
-	enc := json.NewEncoder(&b)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(s); err != nil {
-		panic(err) // a string always encodes
-	}
-	return strings.TrimSuffix(b.String(), "\n")
 }
 
 // getPlain answers for a service no feed covers, from the same OS store a

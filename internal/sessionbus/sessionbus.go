@@ -12,8 +12,10 @@ package sessionbus
 
 import (
 	"fmt"
+	"net/url"
 	"os"
 	"path/filepath"
+	"strings"
 )
 
 // Available reports whether a session bus is there to connect to.
@@ -30,4 +32,42 @@ func Available() bool {
 		}
 	}
 	return false
+}
+
+// UnixSocket returns the socket of a session bus address's first unix
+// transport ("@name" for an abstract one), or of the systemd user bus when
+// the address is unset. ok is false for anything else.
+func UnixSocket(addr, runtimeDir string) (name string, ok bool) {
+	if addr == "" {
+		for _, dir := range []string{runtimeDir, fmt.Sprintf("/run/user/%d", os.Getuid())} {
+			if dir == "" {
+				continue
+			}
+			p := filepath.Join(dir, "bus")
+			if fi, err := os.Stat(p); err == nil && fi.Mode()&os.ModeSocket != 0 {
+				return p, true
+			}
+		}
+		return "", false
+	}
+	for _, a := range strings.Split(addr, ";") {
+		rest, found := strings.CutPrefix(a, "unix:")
+		if !found {
+			continue
+		}
+		for _, kv := range strings.Split(rest, ",") {
+			k, v, _ := strings.Cut(kv, "=")
+			v, err := url.PathUnescape(v)
+			if err != nil || v == "" {
+				continue
+			}
+			switch k {
+			case "path":
+				return v, true
+			case "abstract":
+				return "@" + v, true
+			}
+		}
+	}
+	return "", false
 }

@@ -1,4 +1,4 @@
-package store
+package oskeychain
 
 import (
 	"context"
@@ -9,6 +9,7 @@ import (
 	"unicode/utf16"
 
 	"github.com/danieljoos/wincred"
+	"github.com/feedkey/feedkey/auth/store"
 	"github.com/zalando/go-keyring"
 )
 
@@ -53,12 +54,12 @@ func TestFindAsPython(t *testing.T) {
 		{both, "alice", "pw-é-python"},
 	}
 	for _, tt := range tests {
-		user, secret, err := OS{}.Find(ctx, tt.service)
+		user, secret, err := Keychain{}.Find(ctx, tt.service)
 		if err != nil || user != tt.user || secret != tt.secret {
 			t.Errorf("Find(%s) = %q, %q, %v; want %q, %q", tt.service, user, secret, err, tt.user, tt.secret)
 		}
 	}
-	if _, _, err := (OS{}).Find(ctx, none); !errors.Is(err, ErrNotFound) {
+	if _, _, err := (Keychain{}).Find(ctx, none); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("Find(missing) = %v, want ErrNotFound", err)
 	}
 }

@@ -1,4 +1,4 @@
-package keyringcli
+package pykeyring
 
 import (
 	"errors"

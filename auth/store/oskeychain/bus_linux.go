@@ -1,17 +1,15 @@
 //go:build linux
 
-package store
+package oskeychain
 
 import (
 	"bufio"
 	"fmt"
 	"net"
-	"net/url"
 	"os"
-	"path/filepath"
-	"strings"
 	"sync"
 
+	"github.com/feedkey/feedkey/internal/sessionbus"
 	"github.com/godbus/dbus/v5"
 )
 
@@ -37,7 +35,7 @@ func sessionBus() (*dbus.Conn, error) {
 	if bus.conn != nil && bus.conn.Connected() {
 		return bus.conn, nil
 	}
-	name, ok := unixBusAddress(os.Getenv("DBUS_SESSION_BUS_ADDRESS"), os.Getenv("XDG_RUNTIME_DIR"))
+	name, ok := sessionbus.UnixSocket(os.Getenv("DBUS_SESSION_BUS_ADDRESS"), os.Getenv("XDG_RUNTIME_DIR"))
 	if !ok {
 		return dbus.SessionBus()
 	}
@@ -57,44 +55,6 @@ func sessionBus() (*dbus.Conn, error) {
 	conn.BusObject().Go("org.freedesktop.DBus.Hello", 0, make(chan *dbus.Call, 1))
 	bus.conn = conn
 	return conn, nil
-}
-
-// unixBusAddress returns the socket of a session bus address's first unix
-// transport ("@name" for an abstract one), or of the systemd user bus when
-// the address is unset. ok is false for anything else.
-func unixBusAddress(addr, runtimeDir string) (name string, ok bool) {
-	if addr == "" {
-		for _, dir := range []string{runtimeDir, fmt.Sprintf("/run/user/%d", os.Getuid())} {
-			if dir == "" {
-				continue
-			}
-			p := filepath.Join(dir, "bus")
-			if fi, err := os.Stat(p); err == nil && fi.Mode()&os.ModeSocket != 0 {
-				return p, true
-			}
-		}
-		return "", false
-	}
-	for _, a := range strings.Split(addr, ";") {
-		rest, found := strings.CutPrefix(a, "unix:")
-		if !found {
-			continue
-		}
-		for _, kv := range strings.Split(rest, ",") {
-			k, v, _ := strings.Cut(kv, "=")
-			v, err := url.PathUnescape(v)
-			if err != nil || v == "" {
-				continue
-			}
-			switch k {
-			case "path":
-				return v, true
-			case "abstract":
-				return "@" + v, true
-			}
-		}
-	}
-	return "", false
 }
 
 // bufferedConn is a bus socket read through a buffer. godbus's handshake

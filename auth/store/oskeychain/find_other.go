@@ -1,6 +1,6 @@
 //go:build !linux && !windows
 
-package store
+package oskeychain
 
 import (
 	"context"

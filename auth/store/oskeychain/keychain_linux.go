@@ -1,6 +1,6 @@
 //go:build linux
 
-package store
+package oskeychain
 
 import (
 	"context"
@@ -10,6 +10,8 @@ import (
 	"slices"
 	"strings"
 	"sync"
+
+	"github.com/feedkey/feedkey/auth/store"
 
 	"github.com/godbus/dbus/v5"
 	"github.com/zalando/go-keyring"
@@ -30,11 +32,11 @@ const (
 // that prompt forever).
 func preflight(ctx context.Context, op, service, user string) error {
 	if !sessionbus.Available() {
-		return fmt.Errorf("%w: no D-Bus session bus (DBUS_SESSION_BUS_ADDRESS is not set): run inside a desktop session or `dbus-run-session`", ErrUnavailable)
+		return fmt.Errorf("%w: no D-Bus session bus (DBUS_SESSION_BUS_ADDRESS is not set): run inside a desktop session or `dbus-run-session`", store.ErrUnavailable)
 	}
 	conn, err := sessionBus()
 	if err != nil {
-		return fmt.Errorf("%w: cannot connect to the D-Bus session bus: %v", ErrUnavailable, err)
+		return fmt.Errorf("%w: cannot connect to the D-Bus session bus: %v", store.ErrUnavailable, err)
 	}
 	if op == opWrite {
 		// Reading collection properties is safe here because writes are
@@ -104,10 +106,6 @@ func getMany(ctx context.Context, service string, users []string) ([]string, err
 	return out, nil
 }
 
-// maxServiceItems bounds a one-round read: a record has a head and at most
-// 64 chunks; more items than that under one name is not a plain record.
-const maxServiceItems = 66
-
 // getService reads every item feedkey wrote under one of its service names:
 // one SearchItems (with the marker, so no other program's item comes back)
 // and one GetSecrets. A locked item, or none, is left to the entry-by-entry
@@ -123,10 +121,10 @@ func getService(ctx context.Context, service string) ([]string, error) {
 	obj := conn.Object(secretsName, "/org/freedesktop/secrets")
 	var unlocked, locked []dbus.ObjectPath
 	if err := obj.CallWithContext(ctx, "org.freedesktop.Secret.Service.SearchItems", 0,
-		map[string]string{"service": service, markerAttr: markerValue}).Store(&unlocked, &locked); err != nil {
+		map[string]string{"service": service, store.MarkerAttribute: store.MarkerValue}).Store(&unlocked, &locked); err != nil {
 		return nil, err
 	}
-	if len(unlocked) == 0 || len(locked) > 0 || len(unlocked) > maxServiceItems {
+	if len(unlocked) == 0 || len(locked) > 0 || len(unlocked) > store.MaxRecordEntries {
 		return nil, keyring.ErrNotFound
 	}
 	session, err := plainSession(ctx, conn)
@@ -189,20 +187,12 @@ func secretValues(body []any) (map[dbus.ObjectPath]string, error) {
 	return out, nil
 }
 
-// markerAttr is an attribute only feedkey writes, on the items under its own
-// service names. Python keyring and secret-tool write "service" and
-// "username" (Python keyring adds "application"), so an item they leave
-// under a feedkey name never carries it, and a lookup that requires it
-// never serves such an item (SPEC §8). Secret Service matches a search on a
-// subset of the attributes, so other readers still find feedkey's items.
-const markerAttr, markerValue = "feedkey", "record"
-
 // attributes are what an item of service and user carries: go-keyring's
 // and Python keyring's pair, plus the marker on feedkey's own items.
 func attributes(service, user string) map[string]string {
 	a := map[string]string{"service": service, "username": user}
 	if owned(service) {
-		a[markerAttr] = markerValue
+		a[store.MarkerAttribute] = store.MarkerValue
 	}
 	return a
 }
@@ -270,7 +260,7 @@ func list(ctx context.Context, service string) ([]string, error) {
 	var unlocked, locked []dbus.ObjectPath
 	if err := conn.Object(secretsName, "/org/freedesktop/secrets").CallWithContext(ctx,
 		"org.freedesktop.Secret.Service.SearchItems", 0, map[string]string{"service": service}).Store(&unlocked, &locked); err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrUnavailable, explain(err))
+		return nil, fmt.Errorf("%w: %w", store.ErrUnavailable, explain(err))
 	}
 	var accounts []string
 	for _, item := range append(unlocked, locked...) {
@@ -299,7 +289,7 @@ func foreignOr(ctx context.Context, service dbus.BusObject, attrs map[string]str
 		return keyring.ErrNotFound
 	}
 	return fmt.Errorf("its %q item was written by another program, so feedkey never serves it: %w (store the credential again with feedkey, or remove it with `feedkey logout`)",
-		attrs["username"], ErrCorrupt)
+		attrs["username"], store.ErrCorrupt)
 }
 
 // foreign counts the items under service that lack feedkey's marker: left
@@ -312,12 +302,12 @@ func foreign(ctx context.Context, service string) (int, error) {
 	var all, marked, locked []dbus.ObjectPath
 	obj := conn.Object(secretsName, "/org/freedesktop/secrets")
 	if err := obj.CallWithContext(ctx, "org.freedesktop.Secret.Service.SearchItems", 0, map[string]string{"service": service}).Store(&all, &locked); err != nil {
-		return 0, fmt.Errorf("%w: %w", ErrUnavailable, explain(err))
+		return 0, fmt.Errorf("%w: %w", store.ErrUnavailable, explain(err))
 	}
 	all = append(all, locked...)
 	locked = nil
-	if err := obj.CallWithContext(ctx, "org.freedesktop.Secret.Service.SearchItems", 0, map[string]string{"service": service, markerAttr: markerValue}).Store(&marked, &locked); err != nil {
-		return 0, fmt.Errorf("%w: %w", ErrUnavailable, explain(err))
+	if err := obj.CallWithContext(ctx, "org.freedesktop.Secret.Service.SearchItems", 0, map[string]string{"service": service, store.MarkerAttribute: store.MarkerValue}).Store(&marked, &locked); err != nil {
+		return 0, fmt.Errorf("%w: %w", store.ErrUnavailable, explain(err))
 	}
 	return len(all) - len(marked) - len(locked), nil
 }
@@ -335,7 +325,7 @@ func lookup(ctx context.Context, attrs map[string]string, wantUser bool) (user, 
 	service := conn.Object(secretsName, "/org/freedesktop/secrets")
 	var unlocked, locked []dbus.ObjectPath
 	if err := service.CallWithContext(ctx, "org.freedesktop.Secret.Service.SearchItems", 0, attrs).Store(&unlocked, &locked); err != nil {
-		return "", "", fmt.Errorf("%w: %w", ErrUnavailable, explain(err))
+		return "", "", fmt.Errorf("%w: %w", store.ErrUnavailable, explain(err))
 	}
 	switch {
 	case len(unlocked) == 0 && len(locked) == 0 && owned(attrs["service"]):
@@ -355,7 +345,7 @@ func lookup(ctx context.Context, attrs map[string]string, wantUser bool) (user, 
 			return "", "", err
 		}
 		if err := service.CallWithContext(ctx, "org.freedesktop.Secret.Service.SearchItems", 0, attrs).Store(&unlocked, &locked); err != nil {
-			return "", "", fmt.Errorf("%w: %w", ErrUnavailable, explain(err))
+			return "", "", fmt.Errorf("%w: %w", store.ErrUnavailable, explain(err))
 		}
 		if len(unlocked) == 0 {
 			return "", "", lockedError()
@@ -430,7 +420,7 @@ func diagnose() error {
 	if err != nil {
 		return nil
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), DefaultTimeout/4)
+	ctx, cancel := context.WithTimeout(context.Background(), store.DefaultTimeout/4)
 	defer cancel()
 	if locked, err := collectionLocked(ctx, conn); err == nil && locked {
 		return lockedError()
@@ -439,7 +429,7 @@ func diagnose() error {
 }
 
 func lockedError() error {
-	return fmt.Errorf("%w: %w: unlock it (sign in to the desktop session, or run `gnome-keyring-daemon --unlock`)", ErrUnavailable, ErrLocked)
+	return fmt.Errorf("%w: %w: unlock it (sign in to the desktop session, or run `gnome-keyring-daemon --unlock`)", store.ErrUnavailable, store.ErrLocked)
 }
 
 // collectionLocked reads the Locked property of the collection go-keyring
@@ -550,20 +540,17 @@ func dedupe(service, user, secret string) error {
 	return nil
 }
 
-// secretServiceAvailable reports whether a Secret Service runs on the
-// session bus or can be started by it (gnome-keyring is started on first
-// use). It asks over the pipeline the store's first read then uses (one
-// round trip, with the handshake), else over the process's shared bus
-// connection: one round trip, two when nothing runs yet.
-func secretServiceAvailable() bool {
+// Available reports whether a Secret Service runs on the session bus or
+// can be started by it (gnome-keyring is started on first use): one round
+// trip, two when nothing runs yet. [store.Chosen] asks over its pipeline
+// first; this answers where that cannot (a bus address that is not a unix
+// socket).
+func (Keychain) Available(ctx context.Context) bool {
 	if !sessionbus.Available() {
 		return false
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), DefaultTimeout)
+	ctx, cancel := context.WithTimeout(ctx, store.DefaultTimeout)
 	defer cancel()
-	if owned, err := pipelinedHasOwner(ctx); err == nil && owned {
-		return true
-	}
 	conn, err := sessionBus()
 	if err != nil {
 		return false

@@ -1,6 +1,6 @@
 //go:build !linux
 
-package store
+package oskeychain
 
 import (
 	"context"
@@ -56,16 +56,6 @@ func getMany(ctx context.Context, service string, users []string) ([]string, err
 	return getEach(ctx, service, users)
 }
 
-func secretServiceAvailable() bool { return false }
-
 // getService has no one-round form in these stores: Load reads entry by
 // entry.
 func getService(context.Context, string) ([]string, error) { return nil, errors.ErrUnsupported }
-
-// pipelinedService is Linux's: elsewhere GetService is unsupported.
-func pipelinedService(context.Context, string) ([]string, error) { return nil, errors.ErrUnsupported }
-
-// pipelinedAutoService is Linux's: elsewhere no Secret Service runs.
-func pipelinedAutoService(context.Context, string) ([]string, bool, error) {
-	return nil, false, errors.ErrUnsupported
-}

@@ -1,5 +1,7 @@
-// Package keyringcli implements the command line of the feedkey-keyring
-// helper, a drop-in for Python keyring's CLI.
+// Package pykeyring speaks Python keyring's command line, which pip, uv and
+// pixi run as `keyring`: its arguments, its usage and help texts, and the
+// layout of its answers. The helper's quick path and its full one
+// (package keyringcli) share it.
 //
 // Parse accepts exactly what upstream's parser accepts: the argparse parser
 // built by CommandLineTool in jaraco/keyring keyring/cli.py (v25.7.0),
@@ -13,7 +15,7 @@
 // It then applies the checks that CommandLineTool.run makes before doing
 // anything, so an error here is exactly one upstream reports with exit
 // status 2.
-package keyringcli
+package pykeyring
 
 import (
 	"fmt"

@@ -1,10 +1,10 @@
 //go:build linux
 
-package store
+package sessionbus
 
 import "testing"
 
-func TestUnixBusAddress(t *testing.T) {
+func TestUnixSocket(t *testing.T) {
 	t.Parallel()
 	for _, tc := range []struct {
 		addr, want string
@@ -18,9 +18,9 @@ func TestUnixBusAddress(t *testing.T) {
 		{"unix:tmpdir=/tmp", "", false},
 		{"autolaunch:", "", false},
 	} {
-		got, ok := unixBusAddress(tc.addr, "")
+		got, ok := UnixSocket(tc.addr, "")
 		if got != tc.want || ok != tc.ok {
-			t.Errorf("unixBusAddress(%q) = %q, %v; want %q, %v", tc.addr, got, ok, tc.want, tc.ok)
+			t.Errorf("UnixSocket(%q) = %q, %v; want %q, %v", tc.addr, got, ok, tc.want, tc.ok)
 		}
 	}
 }
