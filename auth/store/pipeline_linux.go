@@ -10,7 +10,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"os"
 	"slices"
 	"strconv"
@@ -34,7 +33,7 @@ import (
 // keychain, package oskeychain), which explains; without one (the helper's
 // quick path), the whole helper does.
 type pipeline struct {
-	conn    net.Conn
+	conn    *sock
 	r       *bufio.Reader
 	out     []byte // messages queued, sent with the next call
 	serial  uint32
@@ -112,8 +111,8 @@ func withPipeline(ctx context.Context, f func(*pipeline) error) error {
 // included (D-Bus specification, "BEGIN command"; sd-bus pipelines the same
 // way). They leave with the first call.
 func dialPipeline(ctx context.Context, name string) (*pipeline, error) {
-	var d net.Dialer
-	nc, err := d.DialContext(ctx, "unix", name)
+	dl, _ := ctx.Deadline()
+	nc, err := dialSock(name, dl)
 	if err != nil {
 		return nil, err
 	}
