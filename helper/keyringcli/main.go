@@ -1,3 +1,8 @@
+// Package keyringcli is the whole keyring helper: Python keyring's command
+// line (package pykeyring) answered from feedkey's feeds, the tray, the
+// keychain and sign-in. It is the helper itself on Windows and macOS, and
+// `feedkey keyring` on Linux, where the helper's quick path hands it every
+// call it does not answer itself.
 package keyringcli
 
 import (
