@@ -100,6 +100,9 @@ func Main(ctx context.Context, argv []string) int {
 			return c.Credential(ctx, service, wait, onPrompt)
 		},
 		Lookup: func(ctx context.Context, service string) (string, string, string, error) {
+			if trayUnresponsive.Load() {
+				return "", "", "", fmt.Errorf("%w: it did not answer", control.ErrNoServer)
+			}
 			ctx, cancel := context.WithTimeout(ctx, lookupAnswer)
 			defer cancel()
 			user, password, kind, err := (&control.Client{}).Lookup(ctx, service)
