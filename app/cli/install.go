@@ -10,6 +10,7 @@ import (
 	"runtime"
 	"strings"
 
+	"github.com/feedkey/feedkey/internal/sibling"
 	"github.com/spf13/cobra"
 )
 
@@ -132,20 +133,11 @@ func describeLookPath(path string, err error) string {
 
 // findHelper locates feedkey-keyring beside the running feedkey, else on PATH.
 func findHelper(env *Env) (string, error) {
-	name := "feedkey-keyring"
-	if runtime.GOOS == "windows" {
-		name += ".exe"
+	p, err := sibling.Find(env.Executable, "feedkey-keyring", env.LookPath)
+	if err != nil {
+		return "", fmt.Errorf("cannot find feedkey-keyring next to %s or on PATH: build it with build/build.sh", env.Executable)
 	}
-	if env.Executable != "" {
-		p := filepath.Join(filepath.Dir(env.Executable), name)
-		if _, err := os.Stat(p); err == nil {
-			return p, nil
-		}
-	}
-	if p, err := env.LookPath(name); err == nil {
-		return p, nil
-	}
-	return "", fmt.Errorf("cannot find %s next to %s or on PATH: build it with build/build.sh", name, env.Executable)
+	return p, nil
 }
 
 func defaultBinDir(env *Env) (string, error) {

@@ -42,8 +42,13 @@ var ErrVanished = fmt.Errorf("%w: replaced while being read", ErrNotFound)
 // own: an unlock prompt nobody answers would block forever (SPEC §12).
 const DefaultTimeout = 3 * time.Second
 
-// owned reports whether service is one of feedkey's own names.
-func owned(service string) bool { return strings.HasPrefix(service, ServicePrefix) }
+// Owned reports whether service is one of feedkey's own names.
+func Owned(service string) bool { return strings.HasPrefix(service, ServicePrefix) }
+
+// OwnedEntry reports whether the entry of service and user is one of
+// feedkey's own, by its service or by the two joined: Credential Manager
+// names go-keyring's entries "service:user".
+func OwnedEntry(service, user string) bool { return Owned(service) || Owned(service+":"+user) }
 
 // MarkerAttribute is a Secret Service attribute only feedkey writes, on the
 // items under its own service names; its value is always MarkerValue.

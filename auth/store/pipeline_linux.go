@@ -53,13 +53,13 @@ var pipe struct {
 	broken bool
 }
 
-// BusError is an error a method call was answered with.
-type BusError struct {
+// busError is the error a method call was answered with.
+type busError struct {
 	Name    string // such as org.freedesktop.DBus.Error.ServiceUnknown
 	Message string // the text that came with it, if any
 }
 
-func (e *BusError) Error() string {
+func (e *busError) Error() string {
 	if e.Message == "" {
 		return e.Name
 	}
@@ -220,7 +220,7 @@ func (p *pipeline) await(serial uint32) (reply, []byte, error) {
 			continue // signals, and answers nobody waits for
 		}
 		if h.typ == typeError {
-			e := &BusError{Name: h.errorName}
+			e := &busError{Name: h.errorName}
 			if c := h.bodyCursor(raw, "s"); c.err == nil {
 				if text := c.string(); c.done() == nil {
 					e.Message = text
@@ -255,7 +255,7 @@ func pipelinedAutoService(ctx context.Context, service string) (vals []string, r
 const flagNoAutoStart = 0x2
 
 func pipelinedRead(ctx context.Context, service string, askRunning bool) (out []string, running bool, err error) {
-	if !owned(service) {
+	if !Owned(service) {
 		return nil, false, errors.ErrUnsupported
 	}
 	err = withPipeline(ctx, func(p *pipeline) error {
@@ -306,7 +306,7 @@ func pipelinedRead(ctx context.Context, service string, askRunning bool) (out []
 // search finds no item at all; a locked one is left to the general path,
 // which can prompt, as an error wrapping errPipeline.
 func pipelinedPlain(ctx context.Context, service, user string) (secret string, found bool, err error) {
-	if owned(service) {
+	if Owned(service) {
 		return "", false, errors.ErrUnsupported
 	}
 	lockedOnly := false

@@ -37,6 +37,7 @@ func TestDeps(t *testing.T) {
 		"github.com/feedkey/feedkey/internal/version":       true, // --version
 		"github.com/feedkey/feedkey/internal/filelock":      true, // the file store's lock
 		"github.com/feedkey/feedkey/internal/jsonobj":       true, // records and answers read without struct reflection
+		"github.com/feedkey/feedkey/internal/sibling":       true, // feedkey, installed beside the helper
 		"github.com/feedkey/feedkey/internal/wsl":           true, // inside WSL, hand the run to the Windows helper
 		"github.com/feedkey/feedkey/helper/keyringcli":      true,
 		"github.com/feedkey/feedkey/helper/feedkey-keyring": true,

@@ -7,8 +7,6 @@ import (
 	"io"
 	"os"
 	"os/exec"
-	"path/filepath"
-	"strings"
 	"syscall"
 	"time"
 
@@ -17,6 +15,7 @@ import (
 	"github.com/feedkey/feedkey/config/index"
 	"github.com/feedkey/feedkey/control"
 	"github.com/feedkey/feedkey/helper/pykeyring"
+	"github.com/feedkey/feedkey/internal/sibling"
 	"github.com/feedkey/feedkey/internal/version"
 	"github.com/feedkey/feedkey/internal/wsl"
 )
@@ -127,7 +126,7 @@ func quick(ctx context.Context, argv []string, lookupEnv func(string) (string, b
 // name, or for a name of feedkey's own, or a locked entry, it answers
 // nothing (miss).
 func plain(ctx context.Context, a pykeyring.Args, k store.Keychain, miss answer) (answer, bool) {
-	if !a.HasUsername || strings.HasPrefix(a.Service, store.ServicePrefix) || strings.HasPrefix(a.Service+":"+a.Username, store.ServicePrefix) {
+	if !a.HasUsername || store.OwnedEntry(a.Service, a.Username) {
 		return miss, false
 	}
 	secret, err := k.Get(ctx, a.Service, a.Username)
@@ -144,24 +143,11 @@ func plain(ctx context.Context, a pykeyring.Args, k store.Keychain, miss answer)
 // beside this program (packages and `feedkey install` put them together),
 // else on PATH. It returns only if that cannot start.
 func handOff(argv, env []string) error {
-	exe := ""
-	if self, err := os.Executable(); err == nil {
-		if p := filepath.Join(filepath.Dir(self), "feedkey"); isFile(p) {
-			exe = p
-		}
+	self, _ := os.Executable()
+	exe, err := sibling.Find(self, "feedkey", exec.LookPath)
+	if err != nil {
+		return errors.New("feedkey is neither beside this helper nor on PATH: it answers what the helper cannot at once; reinstall feedkey")
 	}
-	if exe == "" {
-		p, err := exec.LookPath("feedkey")
-		if err != nil {
-			return errors.New("feedkey is neither beside this helper nor on PATH: it answers what the helper cannot at once; reinstall feedkey")
-		}
-		exe = p
-	}
-	err := syscall.Exec(exe, append([]string{"feedkey", "keyring"}, argv...), env)
+	err = syscall.Exec(exe, append([]string{"feedkey", "keyring"}, argv...), env)
 	return fmt.Errorf("run %s keyring: %w", exe, err)
-}
-
-func isFile(p string) bool {
-	fi, err := os.Stat(p)
-	return err == nil && fi.Mode().IsRegular()
 }

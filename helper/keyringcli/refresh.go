@@ -9,10 +9,10 @@ import (
 	"io"
 	"os"
 	"os/exec"
-	"path/filepath"
-	"runtime"
 	"strings"
 	"time"
+
+	"github.com/feedkey/feedkey/internal/sibling"
 )
 
 // Refresher gets a fresh credential for service without prompting anyone,
@@ -101,17 +101,8 @@ func StartFeedkeyToken(_ context.Context, service string) error {
 }
 
 func feedkeyPath() (string, error) {
-	name := "feedkey"
-	if runtime.GOOS == "windows" {
-		name += ".exe"
-	}
-	if self, err := os.Executable(); err == nil {
-		p := filepath.Join(filepath.Dir(self), name)
-		if _, err := os.Stat(p); err == nil {
-			return p, nil
-		}
-	}
-	p, err := exec.LookPath(name)
+	self, _ := os.Executable()
+	p, err := sibling.Find(self, "feedkey", exec.LookPath)
 	if err != nil {
 		return "", errors.New("feedkey is not on PATH: it refreshes credentials for the helper")
 	}

@@ -441,7 +441,7 @@ func readPassword(r io.Reader, universal bool) (string, error) {
 // be feedkey records. Windows joins service and user as "service:user", so
 // the joined name is checked too.
 func notOwned(service, user string) error {
-	if strings.HasPrefix(service, store.ServicePrefix) || strings.HasPrefix(service+":"+user, store.ServicePrefix) {
+	if store.OwnedEntry(service, user) {
 		return fmt.Errorf("%s is managed by feedkey: use `feedkey add`, `feedkey login` or `feedkey logout`", service)
 	}
 	return nil

@@ -111,7 +111,7 @@ func getMany(ctx context.Context, service string, users []string) ([]string, err
 // and one GetSecrets. A locked item, or none, is left to the entry-by-entry
 // path, which says why.
 func getService(ctx context.Context, service string) ([]string, error) {
-	if !owned(service) {
+	if !store.Owned(service) {
 		return nil, errors.ErrUnsupported
 	}
 	conn, err := sessionBus()
@@ -191,7 +191,7 @@ func secretValues(body []any) (map[dbus.ObjectPath]string, error) {
 // and Python keyring's pair, plus the marker on feedkey's own items.
 func attributes(service, user string) map[string]string {
 	a := map[string]string{"service": service, "username": user}
-	if owned(service) {
+	if store.Owned(service) {
 		a[store.MarkerAttribute] = store.MarkerValue
 	}
 	return a
@@ -202,7 +202,7 @@ func attributes(service, user string) map[string]string {
 // creates items (same collection, label and unlock), replacing the marked
 // item of the same name.
 func set(service, user, secret string) error {
-	if !owned(service) {
+	if !store.Owned(service) {
 		return keyring.Set(service, user, secret)
 	}
 	svc, err := ss.NewSecretService()
@@ -227,7 +227,7 @@ func set(service, user, secret string) error {
 // del removes the item of service and user; for feedkey's own items, the
 // marked one (and any unmarked imposter beside it).
 func del(service, user string) error {
-	if !owned(service) {
+	if !store.Owned(service) {
 		return keyring.Delete(service, user)
 	}
 	svc, err := ss.NewSecretService()
@@ -328,13 +328,13 @@ func lookup(ctx context.Context, attrs map[string]string, wantUser bool) (user, 
 		return "", "", fmt.Errorf("%w: %w", store.ErrUnavailable, explain(err))
 	}
 	switch {
-	case len(unlocked) == 0 && len(locked) == 0 && owned(attrs["service"]):
+	case len(unlocked) == 0 && len(locked) == 0 && store.Owned(attrs["service"]):
 		return "", "", foreignOr(ctx, service, attrs)
 	case len(unlocked) == 0 && len(locked) == 0:
 		return "", "", keyring.ErrNotFound
 	case len(unlocked) == 0 && (wantUser || !interactive()):
 		return "", "", lockedError()
-	case len(unlocked) == 0 && owned(attrs["service"]):
+	case len(unlocked) == 0 && store.Owned(attrs["service"]):
 		// Someone can answer the unlock prompt; then search again, with
 		// the marker (go-keyring's Get would take any item).
 		svc, err := ss.NewSecretService()
@@ -504,7 +504,7 @@ func dedupe(service, user, secret string) error {
 	if err != nil || len(items) < 2 {
 		return err
 	}
-	if owned(service) {
+	if store.Owned(service) {
 		marked, err := svc.SearchItems(svc.GetLoginCollection(), attributes(service, user))
 		if err != nil {
 			return err
