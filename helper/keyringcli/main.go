@@ -99,18 +99,7 @@ func Main(ctx context.Context, argv []string) int {
 			}
 			return c.Credential(ctx, service, wait, onPrompt)
 		},
-		Lookup: func(ctx context.Context, service string) (string, string, string, error) {
-			if trayUnresponsive.Load() {
-				return "", "", "", fmt.Errorf("%w: it did not answer", control.ErrNoServer)
-			}
-			ctx, cancel := context.WithTimeout(ctx, lookupAnswer)
-			defer cancel()
-			user, password, kind, err := (&control.Client{}).Lookup(ctx, service)
-			if errors.Is(err, context.DeadlineExceeded) {
-				trayUnresponsive.Store(true)
-			}
-			return user, password, kind, err
-		},
+		Lookup: trayLookup,
 		Changed: func(ctx context.Context) {
 			ctx, cancel := context.WithTimeout(ctx, lookupAnswer)
 			defer cancel()
@@ -126,6 +115,22 @@ func Main(ctx context.Context, argv []string) int {
 		},
 		Interactive: interactive,
 	})
+}
+
+// trayLookup asks the tray for service's credential from its memory. A
+// tray that does not answer in time is not asked again in this run, nor is
+// one the quick path found so (control.TrayHungEnv).
+func trayLookup(ctx context.Context, service string) (user, password, kind string, err error) {
+	if trayUnresponsive.Load() {
+		return "", "", "", fmt.Errorf("%w: it did not answer", control.ErrNoServer)
+	}
+	ctx, cancel := context.WithTimeout(ctx, lookupAnswer)
+	defer cancel()
+	user, password, kind, err = (&control.Client{}).Lookup(ctx, service)
+	if errors.Is(err, context.DeadlineExceeded) {
+		trayUnresponsive.Store(true)
+	}
+	return user, password, kind, err
 }
 
 // delegateWait bounds a run handed to the Windows helper; one that may wait
